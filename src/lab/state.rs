@@ -1,0 +1,59 @@
+//! The lab's state file: how a monitor finds a lab started by `m365mon lab serve`.
+//!
+//! ```json
+//! {"dns": "127.0.0.1:PORT", "ca_cert": "PATH.pem",
+//!  "endpoints": [{"host": "...", "addr": "127.x.y.z", "port": N, "scheme": "https"}]}
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use crate::catalog::Scheme;
+use crate::error::{read_input, InputError};
+
+/// One listener of the lab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabEndpoint {
+    pub host: String,
+    pub addr: IpAddr,
+    pub port: u16,
+    pub scheme: Scheme,
+}
+
+/// What a monitor needs to know to probe the lab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabState {
+    /// The lab's DNS server (UDP and TCP).
+    pub dns: SocketAddr,
+    /// PEM of the lab's "public" root: the one the lab's healthy endpoints chain to and
+    /// the monitor expects, as it expects Microsoft's roots in real use.
+    pub ca_cert: PathBuf,
+    /// PEM of the lab's "corporate inspection" root, which the machine trusts (as if IT
+    /// had installed it) but which is not an expected root: chains ending there are TLS
+    /// interception.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection_ca_cert: Option<PathBuf>,
+    /// Scenario name, for the header.
+    #[serde(default)]
+    pub scenario: String,
+    pub endpoints: Vec<LabEndpoint>,
+}
+
+impl LabState {
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        let text = read_input(path)?;
+        serde_json::from_str(&text).map_err(|e| InputError::from_json(path, &e))
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        std::fs::rename(tmp, path)
+    }
+
+    /// The port the lab serves `host` on for `scheme`.
+    pub fn port_for(&self, host: &str, scheme: Scheme) -> Option<u16> {
+        self.endpoints.iter().find(|e| e.host == host && e.scheme == scheme).map(|e| e.port)
+    }
+}

@@ -1,0 +1,15 @@
+//! m365mon: a live monitor that shows why Microsoft 365 Apps cannot sign in or activate.
+//!
+//! The crate is an engine (catalog, probes, checks, findings, remediation, scheduler) and
+//! several consumers of its snapshots (the terminal monitor, `check`, reports). The engine
+//! never touches the terminal; the terminal code never touches the network.
+
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod engine;
+pub mod error;
+pub mod findings;
+pub mod lab;
+pub mod model;
+pub mod remediation;

@@ -1,0 +1,336 @@
+//! The vocabulary shared by the engine and every consumer (TUI, `check`, reports,
+//! exporters): statuses, probe stages, check results and failure causes.
+//!
+//! Nothing here knows about terminals or sockets; these are plain values that serialize
+//! to the documented JSON report (`m365mon.report/1`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The light a check shows. Ordered from least to most severe, so `max` gives the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Does not apply here (another OS, nothing to check); never counts as a pass.
+    Skip,
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Skip => "skip",
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+
+    /// Exit code in the monitoring-plugin convention (0 ok, 1 warning, 2 critical).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Skip | Status::Pass => 0,
+            Status::Warn => 1,
+            Status::Fail => 2,
+        }
+    }
+
+    /// The overall status of a set of checks: the worst of them; skips alone are a pass.
+    pub fn overall<I: IntoIterator<Item = Status>>(it: I) -> Status {
+        it.into_iter().fold(Status::Pass, |acc, s| acc.max(s).max(Status::Pass))
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One stage of an endpoint probe, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageName {
+    Dns,
+    Tcp,
+    Tls,
+    Http,
+}
+
+impl StageName {
+    pub const ALL: [StageName; 4] = [StageName::Dns, StageName::Tcp, StageName::Tls, StageName::Http];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageName::Dns => "dns",
+            StageName::Tcp => "tcp",
+            StageName::Tls => "tls",
+            StageName::Http => "http",
+        }
+    }
+
+    /// Upper-case label for tables and panes.
+    pub fn label(self) -> &'static str {
+        match self {
+            StageName::Dns => "DNS",
+            StageName::Tcp => "TCP",
+            StageName::Tls => "TLS",
+            StageName::Http => "HTTP",
+        }
+    }
+
+    /// The phase name used by the blackbox exporter's `probe_http_duration_seconds`.
+    pub fn phase(self) -> &'static str {
+        match self {
+            StageName::Dns => "resolve",
+            StageName::Tcp => "connect",
+            StageName::Tls => "tls",
+            StageName::Http => "processing",
+        }
+    }
+}
+
+/// Why a stage failed, classified so that findings and remediation can key on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    /// The name does not exist (NXDOMAIN) or has no address.
+    DnsNxdomain,
+    /// The resolver answered SERVFAIL or REFUSED.
+    DnsServfail,
+    /// No answer from the resolver in time.
+    DnsTimeout,
+    /// The connection was refused (RST to our SYN): nothing listens, or a firewall rejects.
+    TcpRefused,
+    /// No answer to our SYN: a firewall drops the packets, or the route goes nowhere.
+    TcpTimeout,
+    /// The connection was cut (RST) after it was established.
+    TcpReset,
+    /// The certificate chain does not lead to a root this machine trusts.
+    TlsUntrusted,
+    /// The certificate is not for this host name.
+    TlsWrongName,
+    /// The certificate has expired (or is not yet valid: check the clock).
+    TlsExpired,
+    /// The chain is trusted but ends in a root Microsoft 365 does not use: something in the
+    /// path decrypts the traffic.
+    TlsIntercepted,
+    /// The handshake failed for another reason (protocol version, cipher, alert).
+    TlsHandshake,
+    /// The handshake did not finish in time.
+    TlsTimeout,
+    /// A proxy asked for credentials (HTTP 407).
+    HttpProxyAuth,
+    /// A proxy or filter answered with a block page (HTTP 403 from a middlebox).
+    HttpBlocked,
+    /// No HTTP answer in time.
+    HttpTimeout,
+    /// The answer was not HTTP at all.
+    HttpProtocol,
+    /// Anything we could not classify; the detail says what happened.
+    Other,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::DnsNxdomain => "dns-nxdomain",
+            Cause::DnsServfail => "dns-servfail",
+            Cause::DnsTimeout => "dns-timeout",
+            Cause::TcpRefused => "tcp-refused",
+            Cause::TcpTimeout => "tcp-timeout",
+            Cause::TcpReset => "tcp-reset",
+            Cause::TlsUntrusted => "tls-untrusted",
+            Cause::TlsWrongName => "tls-wrong-name",
+            Cause::TlsExpired => "tls-expired",
+            Cause::TlsIntercepted => "tls-intercepted",
+            Cause::TlsHandshake => "tls-handshake",
+            Cause::TlsTimeout => "tls-timeout",
+            Cause::HttpProxyAuth => "http-proxy-auth",
+            Cause::HttpBlocked => "http-blocked",
+            Cause::HttpTimeout => "http-timeout",
+            Cause::HttpProtocol => "http-protocol",
+            Cause::Other => "other",
+        }
+    }
+
+    /// The stage this cause belongs to.
+    pub fn stage(self) -> Option<StageName> {
+        use Cause::*;
+        Some(match self {
+            DnsNxdomain | DnsServfail | DnsTimeout => StageName::Dns,
+            TcpRefused | TcpTimeout | TcpReset => StageName::Tcp,
+            TlsUntrusted | TlsWrongName | TlsExpired | TlsIntercepted | TlsHandshake | TlsTimeout => {
+                StageName::Tls
+            }
+            HttpProxyAuth | HttpBlocked | HttpTimeout | HttpProtocol => StageName::Http,
+            Other => return None,
+        })
+    }
+}
+
+/// The result of one stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageResult {
+    pub name: StageName,
+    pub status: Status,
+    /// Wall time the stage took, in milliseconds.
+    pub ms: f64,
+    /// What happened, in plain words ("127.77.0.3", "timed out", "HTTP 404 from origin").
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cause: Option<Cause>,
+}
+
+/// One certificate of a presented chain, as the user needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertSummary {
+    pub subject: String,
+    pub issuer: String,
+    /// RFC 3339 expiry.
+    pub not_after: String,
+}
+
+/// What the TLS handshake negotiated and what the server presented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct TlsInfo {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cipher: Option<String>,
+    pub chain: Vec<CertSummary>,
+    /// Common name (or organisation) of the root the chain leads to, as named by the top
+    /// certificate's issuer.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub root: Option<String>,
+}
+
+/// What the HTTP stage saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct HttpInfo {
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub via: Option<String>,
+    /// The `Date` header, kept for the clock-skew check.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub date: Option<String>,
+}
+
+/// What a check is about; decides which pane shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    /// A Microsoft 365 endpoint probed over the network.
+    Endpoint,
+    /// The network around the machine: proxy, VPN, DNS, TLS, clock.
+    Network,
+    /// The machine itself: BrokerPlugin, registry, credentials.
+    Host,
+}
+
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Endpoint => "endpoint",
+            CheckKind::Network => "network",
+            CheckKind::Host => "host",
+        }
+    }
+}
+
+/// The result of one check in one sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Stable id, e.g. `endpoint:activation.sls.microsoft.com` or
+    /// `endpoint:crl.microsoft.com/pki/crl/products/MicrosoftRootAuthority.crl`.
+    pub id: String,
+    pub kind: CheckKind,
+    /// What was checked, e.g. the URL.
+    pub target: String,
+    pub status: Status,
+    /// One line for a table.
+    pub summary: String,
+    pub duration_ms: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub stages: Vec<StageResult>,
+    /// Why it failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cause: Option<Cause>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tls: Option<TlsInfo>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub http: Option<HttpInfo>,
+    /// The raw error text of the failing stage, for the detail view.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    /// Free-form facts for non-endpoint checks (key, value), shown in the detail view.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub facts: Vec<(String, String)>,
+    pub checked_at: DateTime<Utc>,
+}
+
+impl CheckResult {
+    /// A check with no stages (environment and host checks).
+    pub fn simple(
+        id: impl Into<String>,
+        kind: CheckKind,
+        target: impl Into<String>,
+        status: Status,
+        summary: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            target: target.into(),
+            status,
+            summary: summary.into(),
+            duration_ms: 0.0,
+            stages: Vec::new(),
+            cause: None,
+            tls: None,
+            http: None,
+            error: None,
+            facts: Vec::new(),
+            checked_at: Utc::now(),
+        }
+    }
+
+    /// The stage result of a given stage, if it ran.
+    pub fn stage(&self, name: StageName) -> Option<&StageResult> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// The first stage that did not pass.
+    pub fn failing_stage(&self) -> Option<&StageResult> {
+        self.stages.iter().find(|s| matches!(s.status, Status::Fail | Status::Warn))
+    }
+}
+
+/// Milliseconds of a duration as f64, rounded to 0.1 ms for stable output.
+pub fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overall_is_worst_and_skip_counts_as_pass() {
+        assert_eq!(Status::overall([Status::Skip]), Status::Pass);
+        assert_eq!(Status::overall([Status::Pass, Status::Warn]), Status::Warn);
+        assert_eq!(Status::overall([Status::Warn, Status::Fail, Status::Skip]), Status::Fail);
+        assert_eq!(Status::overall([]), Status::Pass);
+    }
+
+    #[test]
+    fn statuses_serialize_lowercase() {
+        assert_eq!(serde_json::to_string(&Status::Fail).unwrap(), "\"fail\"");
+        assert_eq!(serde_json::to_string(&Cause::TcpTimeout).unwrap(), "\"tcp-timeout\"");
+        assert_eq!(Cause::TlsIntercepted.as_str(), "tls-intercepted");
+    }
+}
