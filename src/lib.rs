@@ -9,7 +9,10 @@
 pub mod catalog;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod findings;
 pub mod lab;
 pub mod model;
 pub mod remediation;
+pub mod report;
+pub mod tui;

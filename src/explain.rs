@@ -1,0 +1,1 @@
+//! Sign-in and activation error codes explained.
