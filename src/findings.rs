@@ -2,13 +2,15 @@
 //!
 //! A technician needs the cause, not twenty red lights. [`diagnose`] reads every result of
 //! a sweep and applies root-cause rules first (every DNS lookup failing is one DNS
-//! problem), then per-cause rules for what is left, so each failing check is explained by
-//! exactly one finding. Findings are ranked: root causes before symptoms, failures before
-//! warnings.
+//! problem; only the activation endpoints failing is a firewall rule; the same inspection
+//! root on many endpoints is one inspection device), then groups what is left by cause, so
+//! each failing check is explained by exactly one finding. Findings are ranked: root
+//! causes before symptoms, failures before warnings, wider before narrower.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
-use crate::model::{Cause, CheckResult, Status};
+use crate::model::{Cause, CheckKind, CheckResult, Status};
 use crate::remediation::{self, Remediation};
 
 /// One diagnosed problem.
@@ -25,20 +27,268 @@ pub struct Finding {
     /// Id of the remediation entry.
     #[serde(skip)]
     pub remediation_id: &'static str,
-    /// Whether a rule that explains several symptoms produced it.
+    /// Whether a rule that explains several symptoms at once produced it.
     pub root_cause: bool,
 }
 
 impl Finding {
+    /// The remediation entry; every id used here exists (tested).
     pub fn remediation(&self) -> &'static Remediation {
-        remediation::get(self.remediation_id).unwrap_or_else(|| {
-            remediation::get("firewall").expect("the firewall entry always exists")
-        })
+        remediation::get(self.remediation_id)
+            .or_else(|| remediation::get("firewall"))
+            .expect("the firewall remediation entry exists")
     }
 }
 
-/// Placeholder replaced by the full rule set in this module's implementation.
-pub fn diagnose(_checks: &[CheckResult]) -> Vec<Finding> {
-    let _ = Cause::Other;
-    Vec::new()
+/// Finding id and remediation id for a failure cause.
+fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
+    use Cause::*;
+    match cause {
+        DnsNxdomain | DnsServfail | DnsTimeout => ("dns-lookup", "dns-failure", "Name lookups fail"),
+        TcpTimeout | TcpRefused => ("endpoint-blocked", "firewall", "Endpoints are blocked"),
+        TcpReset => ("connection-reset", "connection-reset", "Connections are cut"),
+        TlsUntrusted => ("tls-untrusted", "tls-untrusted", "Certificates are not trusted"),
+        TlsIntercepted => ("tls-interception", "tls-interception", "TLS traffic is being inspected"),
+        TlsExpired => ("tls-expired", "tls-expired", "Certificates look expired"),
+        TlsWrongName => ("tls-wrong-name", "tls-wrong-name", "Certificates are for the wrong name"),
+        TlsHandshake | TlsTimeout => ("tls-handshake", "tls-handshake", "TLS handshakes fail"),
+        HttpProxyAuth => ("proxy-auth", "proxy-auth", "A proxy asks for credentials"),
+        HttpBlocked => ("proxy-block", "proxy-block", "A proxy or filter blocks endpoints"),
+        HttpTimeout | HttpProtocol => ("http-timeout", "http-timeout", "Endpoints do not answer"),
+        Other => ("endpoint-unreachable", "firewall", "Endpoints cannot be reached"),
+    }
+}
+
+/// Host names of check ids, for readable details.
+fn hosts(ids: &[String]) -> String {
+    let mut names: Vec<&str> = ids.iter().map(|i| i.trim_start_matches("endpoint:")).collect();
+    names.dedup();
+    if names.len() > 4 {
+        format!("{} and {} more", names[..3].join(", "), names.len() - 3)
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Reads all results and names what is wrong, most important first.
+pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let endpoints: Vec<&CheckResult> =
+        checks.iter().filter(|c| c.kind == CheckKind::Endpoint && c.status != Status::Skip).collect();
+    let failing: Vec<&CheckResult> = endpoints.iter().copied().filter(|c| c.status == Status::Fail).collect();
+    let mut explained: Vec<&str> = Vec::new();
+
+    // Rule: every endpoint fails at DNS -> one DNS problem.
+    let dns_failed: Vec<&CheckResult> =
+        failing.iter().copied().filter(|c| c.cause.and_then(|x| x.stage()) == Some(crate::model::StageName::Dns)).collect();
+    if endpoints.len() >= 2 && dns_failed.len() == endpoints.len() {
+        let ids: Vec<String> = dns_failed.iter().map(|c| c.id.clone()).collect();
+        let detail = dns_failed.first().and_then(|c| c.failing_stage()).map(|s| s.detail.clone()).unwrap_or_default();
+        findings.push(Finding {
+            id: "dns-failure".into(),
+            severity: Status::Fail,
+            title: "DNS is not resolving Microsoft 365 names".into(),
+            detail: format!("All {} endpoint lookups failed ({detail}). Fix DNS first: nothing else can work without it.", ids.len()),
+            checks: ids,
+            remediation_id: "dns-failure",
+            root_cause: true,
+        });
+        explained.extend(dns_failed.iter().map(|c| c.id.as_str()));
+    }
+
+    // Rule: only activation/licensing endpoints fail to connect -> a firewall rule forgot them.
+    let activation_hosts = ["activation.sls.microsoft.com", "ols.officeapps.live.com", "officeclient.microsoft.com"];
+    let is_activation = |c: &CheckResult| {
+        let host = c.id.trim_start_matches("endpoint:").split('/').next().unwrap_or("");
+        activation_hosts.contains(&host)
+    };
+    let blocked = |c: &CheckResult| matches!(c.cause, Some(Cause::TcpTimeout | Cause::TcpRefused | Cause::TcpReset));
+    let unexplained: Vec<&CheckResult> = failing.iter().copied().filter(|c| !explained.contains(&c.id.as_str())).collect();
+    if !unexplained.is_empty()
+        && unexplained.iter().all(|c| is_activation(c) && blocked(c))
+        && endpoints.iter().any(|c| !is_activation(c) && c.status == Status::Pass)
+    {
+        let ids: Vec<String> = unexplained.iter().map(|c| c.id.clone()).collect();
+        findings.push(Finding {
+            id: "activation-blocked".into(),
+            severity: Status::Fail,
+            title: "The activation endpoints are blocked".into(),
+            detail: format!(
+                "Only the activation and licensing endpoints fail ({}), while the others answer: a firewall or proxy rule is missing them.",
+                hosts(&ids)
+            ),
+            checks: ids,
+            remediation_id: "activation-blocked",
+            root_cause: true,
+        });
+        explained.extend(unexplained.iter().map(|c| c.id.as_str()));
+    }
+
+    // Rule: interception — one finding per inspecting root, naming it.
+    let mut by_root: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in failing.iter().filter(|c| c.cause == Some(Cause::TlsIntercepted) && !explained.contains(&c.id.as_str())) {
+        let root = c.tls.as_ref().and_then(|t| t.root.clone()).unwrap_or_else(|| "an unknown root".into());
+        by_root.entry(root).or_default().push(c.id.clone());
+    }
+    for (root, ids) in by_root {
+        explained.extend(failing.iter().filter(|c| ids.contains(&c.id)).map(|c| c.id.as_str()));
+        findings.push(Finding {
+            id: "tls-interception".into(),
+            severity: Status::Fail,
+            title: format!("TLS is intercepted by {root}"),
+            detail: format!(
+                "{} endpoint(s) present a certificate chain ending in {root}, not a Microsoft 365 root: a proxy or security product is decrypting the traffic ({}).",
+                ids.len(),
+                hosts(&ids)
+            ),
+            root_cause: ids.len() > 1,
+            checks: ids,
+            remediation_id: "tls-interception",
+        });
+    }
+
+    // Everything else, grouped by cause.
+    let mut groups: BTreeMap<&'static str, (Cause, Vec<&CheckResult>)> = BTreeMap::new();
+    for c in failing.iter().copied().filter(|c| !explained.contains(&c.id.as_str())) {
+        let cause = c.cause.unwrap_or(Cause::Other);
+        groups.entry(by_cause(cause).0).or_insert((cause, Vec::new())).1.push(c);
+    }
+    for (id, (cause, group)) in groups {
+        let (_, rem, title) = by_cause(cause);
+        let ids: Vec<String> = group.iter().map(|c| c.id.clone()).collect();
+        let first = group[0].failing_stage().map(|s| format!("{}: {}", s.name.label(), s.detail)).unwrap_or_default();
+        findings.push(Finding {
+            id: id.into(),
+            severity: Status::Fail,
+            title: title.into(),
+            detail: format!("{} endpoint(s) fail ({}); e.g. {first}", ids.len(), hosts(&ids)),
+            checks: ids,
+            remediation_id: rem,
+            root_cause: false,
+        });
+    }
+
+    // Non-endpoint checks carry their own remediation id.
+    for c in checks.iter().filter(|c| c.kind != CheckKind::Endpoint && matches!(c.status, Status::Warn | Status::Fail)) {
+        let rem = c.remediation.as_deref().and_then(remediation::get).map(|r| r.id).unwrap_or("firewall");
+        findings.push(Finding {
+            id: c.id.clone(),
+            severity: c.status,
+            title: c.summary.clone(),
+            detail: c.facts.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
+            checks: vec![c.id.clone()],
+            remediation_id: rem,
+            root_cause: false,
+        });
+    }
+
+    rank(&mut findings);
+    findings
+}
+
+/// Root causes first, then failures before warnings, then the widest.
+pub fn rank(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.root_cause
+            .cmp(&a.root_cause)
+            .then(b.severity.cmp(&a.severity))
+            .then(b.checks.len().cmp(&a.checks.len()))
+            .then(a.id.cmp(&b.id))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{StageName, StageResult, TlsInfo};
+
+    fn ep(host: &str, cause: Option<Cause>) -> CheckResult {
+        let status = if cause.is_some() { Status::Fail } else { Status::Pass };
+        let mut c = CheckResult::simple(format!("endpoint:{host}"), CheckKind::Endpoint, format!("https://{host}/"), status, "");
+        c.cause = cause;
+        if let Some(cause) = cause {
+            c.stages.push(StageResult {
+                name: cause.stage().unwrap_or(StageName::Tcp),
+                status: Status::Fail,
+                ms: 1.0,
+                detail: cause.as_str().into(),
+                cause: Some(cause),
+            });
+        }
+        c
+    }
+
+    #[test]
+    fn healthy_has_no_findings() {
+        let checks = vec![ep("a.com", None), ep("b.com", None)];
+        assert!(diagnose(&checks).is_empty());
+    }
+
+    #[test]
+    fn all_dns_failing_is_one_root_cause() {
+        let checks: Vec<_> = (0..20).map(|i| ep(&format!("h{i}.com"), Some(Cause::DnsServfail))).collect();
+        let f = diagnose(&checks);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].id, "dns-failure");
+        assert!(f[0].root_cause);
+        assert_eq!(f[0].checks.len(), 20);
+    }
+
+    #[test]
+    fn only_activation_blocked_is_a_firewall_rule() {
+        let checks = vec![
+            ep("activation.sls.microsoft.com", Some(Cause::TcpTimeout)),
+            ep("ols.officeapps.live.com/olsc", Some(Cause::TcpTimeout)),
+            ep("login.microsoftonline.com", None),
+        ];
+        let f = diagnose(&checks);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].id, "activation-blocked");
+        assert_eq!(f[0].checks.len(), 2);
+    }
+
+    #[test]
+    fn interception_names_the_root_and_groups() {
+        let mut a = ep("a.com", Some(Cause::TlsIntercepted));
+        a.tls = Some(TlsInfo { root: Some("Contoso Root".into()), ..Default::default() });
+        let mut b = ep("b.com", Some(Cause::TlsIntercepted));
+        b.tls = a.tls.clone();
+        let f = diagnose(&[a, b, ep("c.com", None)]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].title.contains("Contoso Root"));
+        assert!(f[0].root_cause);
+    }
+
+    #[test]
+    fn mixed_causes_group_and_rank() {
+        let checks = vec![
+            ep("a.com", Some(Cause::TcpTimeout)),
+            ep("b.com", Some(Cause::TcpRefused)),
+            ep("c.com", Some(Cause::HttpProxyAuth)),
+            ep("d.com", None),
+        ];
+        let f = diagnose(&checks);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].id, "endpoint-blocked", "wider first");
+        assert_eq!(f[0].checks.len(), 2);
+        assert_eq!(f[1].id, "proxy-auth");
+        // every failing check is explained exactly once
+        let mut all: Vec<_> = f.iter().flat_map(|x| x.checks.clone()).collect();
+        all.sort();
+        assert_eq!(all, vec!["endpoint:a.com", "endpoint:b.com", "endpoint:c.com"]);
+    }
+
+    #[test]
+    fn every_cause_maps_to_an_existing_remediation() {
+        use Cause::*;
+        for c in [
+            DnsNxdomain, DnsServfail, DnsTimeout, TcpRefused, TcpTimeout, TcpReset, TlsUntrusted, TlsWrongName,
+            TlsExpired, TlsIntercepted, TlsHandshake, TlsTimeout, HttpProxyAuth, HttpBlocked, HttpTimeout,
+            HttpProtocol, Other,
+        ] {
+            let (_, rem, _) = by_cause(c);
+            assert!(crate::remediation::get(rem).is_some(), "no remediation {rem} for {c:?}");
+        }
+        assert!(crate::remediation::get("activation-blocked").is_some());
+    }
 }

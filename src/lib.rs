@@ -7,12 +7,21 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod findings;
 pub mod lab;
 pub mod model;
+pub mod platform;
+pub mod probe;
 pub mod remediation;
 pub mod report;
+// pub mod session; (wired once the lab API lands)
 pub mod tui;
+
+/// Version string with the build's commit, when known (set by build.rs).
+pub fn version() -> &'static str {
+    env!("M365MON_VERSION")
+}

@@ -1,1 +1,1 @@
-fn main() {}
+fn main() { eprintln!("m365mon: being assembled"); std::process::exit(3) }

@@ -270,6 +270,10 @@ pub struct CheckResult {
     /// Free-form facts for non-endpoint checks (key, value), shown in the detail view.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub facts: Vec<(String, String)>,
+    /// Remediation entry id for a non-endpoint check that is not passing (endpoint checks
+    /// are mapped from their `cause` instead).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remediation: Option<String>,
     pub checked_at: DateTime<Utc>,
 }
 
@@ -295,6 +299,7 @@ impl CheckResult {
             http: None,
             error: None,
             facts: Vec::new(),
+            remediation: None,
             checked_at: Utc::now(),
         }
     }

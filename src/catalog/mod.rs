@@ -255,15 +255,20 @@ pub fn validate_host(host: &str) -> Result<(), String> {
     if host.len() > 253 {
         return Err("host is longer than 253 characters".into());
     }
-    let bare = host.strip_prefix("*.").unwrap_or(host);
-    if bare.contains('*') {
-        return Err(format!("host {host:?}: a wildcard is only allowed as the leading label (*.example.com)"));
+    // Microsoft's list uses `*` within a label too: `*-files.sharepoint.com`,
+    // `autodiscover.*.onmicrosoft.com`. A `*` stands for one or more label characters.
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels.len() < 2 {
+        return Err(format!("host {host:?} is not a fully qualified name"));
     }
-    for label in bare.split('.') {
+    for label in labels {
         if label.is_empty() || label.len() > 63 {
             return Err(format!("host {host:?} has an empty or over-long label"));
         }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || label.starts_with('-') {
+        if label.matches('*').count() > 1 {
+            return Err(format!("host {host:?}: at most one '*' per label"));
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*') || label.starts_with('-') {
             return Err(format!("host {host:?} has characters a DNS name cannot have"));
         }
     }
@@ -308,7 +313,10 @@ mod tests {
     fn host_validation() {
         assert!(validate_host("login.microsoftonline.com").is_ok());
         assert!(validate_host("*.officeapps.live.com").is_ok());
-        assert!(validate_host("a.*.com").is_err());
+        assert!(validate_host("autodiscover.*.onmicrosoft.com").is_ok());
+        assert!(validate_host("*-files.sharepoint.com").is_ok());
+        assert!(validate_host("**.com").is_err());
+        assert!(validate_host("localhost").is_err());
         assert!(validate_host("bad host").is_err());
         assert!(validate_host("").is_err());
         assert!(validate_host("a..b").is_err());

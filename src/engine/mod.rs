@@ -10,6 +10,7 @@
 //!   broadcast::Sender<Event>      ---> event streams
 //! ```
 
+pub mod monitor;
 pub mod snapshot;
 
 pub use snapshot::{Event, EventKind, HistoryPoint, HostInfo, Snapshot};

@@ -1,0 +1,117 @@
+//! The `dns` stage: resolve the endpoint's host name with hickory-resolver.
+//!
+//! The resolver is either the machine's own configuration or a given server (the lab's,
+//! or `--dns-server`). Caching is off: a monitor must see a DNS change on the next sweep,
+//! not after a TTL.
+
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::TokioResolver;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::model::Cause;
+
+/// Which DNS server answers the probes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DnsChoice {
+    /// The machine's resolver configuration (`/etc/resolv.conf`, the Windows registry).
+    System,
+    /// One given server (UDP, falling back to TCP for truncated answers).
+    Server(SocketAddr),
+}
+
+/// A resolver for one sweep.
+pub struct Dns {
+    resolver: TokioResolver,
+}
+
+/// A classified resolution failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsFailure {
+    pub cause: Cause,
+    pub detail: String,
+}
+
+impl Dns {
+    /// Builds a resolver; fails only when the system configuration cannot be read.
+    pub fn new(choice: &DnsChoice, timeout: Duration) -> Result<Self, String> {
+        let mut builder = match choice {
+            DnsChoice::System => TokioResolver::builder_tokio()
+                .map_err(|e| format!("cannot read the system DNS configuration: {e}"))?,
+            DnsChoice::Server(addr) => {
+                let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
+                for c in &mut ns.connections {
+                    c.port = addr.port();
+                }
+                let config = ResolverConfig::from_parts(None, Vec::new(), vec![ns]);
+                let mut b = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+                b.options_mut().use_hosts_file = ResolveHosts::Never;
+                b
+            }
+        };
+        let opts = builder.options_mut();
+        opts.timeout = timeout;
+        opts.attempts = 1;
+        opts.cache_size = 0;
+        let resolver = builder.build().map_err(|e| format!("cannot build the DNS resolver: {e}"))?;
+        Ok(Self { resolver })
+    }
+
+    /// Resolves `host` to its addresses, IPv4 first.
+    pub async fn resolve(&self, host: &str, timeout: Duration) -> Result<Vec<IpAddr>, DnsFailure> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(vec![ip]);
+        }
+        // The resolver has its own timeout; this outer one guards against a stuck pool.
+        let lookup = match tokio::time::timeout(timeout + Duration::from_millis(250), self.resolver.lookup_ip(host)).await {
+            Ok(r) => r,
+            Err(_) => return Err(timed_out(timeout)),
+        };
+        match lookup {
+            Ok(ips) => {
+                let mut v: Vec<IpAddr> = ips.iter().collect();
+                v.sort_by_key(|ip| ip.is_ipv6());
+                if v.is_empty() {
+                    Err(DnsFailure { cause: Cause::DnsNxdomain, detail: "no address records (NODATA)".into() })
+                } else {
+                    Ok(v)
+                }
+            }
+            Err(e) => Err(classify(&e, timeout)),
+        }
+    }
+}
+
+fn timed_out(timeout: Duration) -> DnsFailure {
+    DnsFailure { cause: Cause::DnsTimeout, detail: format!("no answer from the DNS server within {:.1} s", timeout.as_secs_f64()) }
+}
+
+/// Turns a resolver error into a cause a technician recognises.
+fn classify(e: &NetError, timeout: Duration) -> DnsFailure {
+    match e {
+        NetError::Timeout => timed_out(timeout),
+        NetError::Dns(DnsError::NoRecordsFound(nr)) if nr.response_code == ResponseCode::NXDomain => {
+            DnsFailure { cause: Cause::DnsNxdomain, detail: "NXDOMAIN (the name does not exist)".into() }
+        }
+        NetError::Dns(DnsError::NoRecordsFound(_)) => {
+            DnsFailure { cause: Cause::DnsNxdomain, detail: "no address records (NODATA)".into() }
+        }
+        NetError::Dns(DnsError::ResponseCode(code)) => match code {
+            ResponseCode::ServFail => DnsFailure { cause: Cause::DnsServfail, detail: "SERVFAIL (the DNS server failed to answer)".into() },
+            ResponseCode::Refused => DnsFailure { cause: Cause::DnsServfail, detail: "REFUSED (the DNS server refused the query)".into() },
+            other => DnsFailure { cause: Cause::DnsServfail, detail: format!("DNS error response {other}") },
+        },
+        NetError::NoConnections => DnsFailure { cause: Cause::DnsTimeout, detail: "no DNS server could be reached".into() },
+        other => {
+            let text = other.to_string();
+            if text.contains("timed out") || text.contains("timeout") {
+                timed_out(timeout)
+            } else {
+                DnsFailure { cause: Cause::DnsServfail, detail: format!("DNS lookup failed: {text}") }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The `tcp` stage: open a connection to the endpoint's address and port.
+//!
+//! A refused connection (RST to our SYN) and a timed-out one (no answer at all) point at
+//! different things — nothing listening or an explicit reject, versus a firewall that
+//! silently drops — so they are kept apart.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+use crate::model::Cause;
+
+/// A classified connection failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpFailure {
+    pub cause: Cause,
+    pub detail: String,
+    pub raw: String,
+}
+
+/// Connects to the first address that answers, within `timeout` overall.
+pub async fn connect(addrs: &[IpAddr], port: u16, timeout: Duration) -> Result<(TcpStream, SocketAddr), TcpFailure> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = None;
+    for ip in addrs {
+        let addr = SocketAddr::new(*ip, port);
+        match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok((stream, addr));
+            }
+            Ok(Err(e)) => last = Some(classify_io(&e, addr)),
+            Err(_) => {
+                return Err(TcpFailure {
+                    cause: Cause::TcpTimeout,
+                    detail: format!("timed out after {:.1} s connecting to {addr}", timeout.as_secs_f64()),
+                    raw: "connect timed out".into(),
+                })
+            }
+        }
+    }
+    Err(last.unwrap_or(TcpFailure { cause: Cause::Other, detail: "no address to connect to".into(), raw: String::new() }))
+}
+
+/// Classifies an I/O error on a connection (during connect or later).
+pub fn classify_io(e: &io::Error, addr: SocketAddr) -> TcpFailure {
+    let raw = e.to_string();
+    let (cause, detail) = match e.kind() {
+        io::ErrorKind::ConnectionRefused => (Cause::TcpRefused, format!("connection refused by {addr}")),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+            (Cause::TcpReset, format!("connection reset by {addr}"))
+        }
+        io::ErrorKind::TimedOut => (Cause::TcpTimeout, format!("timed out connecting to {addr}")),
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            (Cause::TcpTimeout, format!("{addr} is unreachable ({raw})"))
+        }
+        _ => (Cause::Other, format!("cannot connect to {addr}: {raw}")),
+    };
+    TcpFailure { cause, detail, raw }
+}

@@ -1,0 +1,70 @@
+//! Bad input gets a clear error naming the file, the line and what is wrong, and exit
+//! status 3; nothing panics.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_inputs").join(name)
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_m365mon")).args(args).output().expect("run m365mon");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "panic on {args:?}: {stderr}");
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+/// (args, text the message must contain)
+fn cases() -> Vec<(Vec<String>, String)> {
+    let f = |n: &str| fixture(n).to_string_lossy().to_string();
+    vec![
+        (vec!["endpoints".into(), "--endpoints".into(), f("endpoints-unknown-key.toml")], "endpoints-unknown-key.toml:5: ".into()),
+        (vec!["endpoints".into(), "--endpoints".into(), f("endpoints-bad-host.toml")], "endpoints-bad-host.toml:4: ".into()),
+        (vec!["endpoints".into(), "--endpoints".into(), f("endpoints-syntax.toml")], "endpoints-syntax.toml:1: ".into()),
+        (vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-bad-ports.json")], "ms-bad-ports.json:3: ".into()),
+        (vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-syntax.json")], "ms-syntax.json:3: ".into()),
+        (vec!["check".into(), "--lab".into(), f("scenario-bad-mode.toml")], "scenario-bad-mode.toml:6: ".into()),
+        (vec!["check".into(), "--lab".into(), f("scenario-missing-status.toml")], "scenario-missing-status.toml:4: ".into()),
+        (vec!["check".into(), "--endpoints".into(), "/nonexistent/endpoints.toml".into()], "/nonexistent/endpoints.toml: file not found".into()),
+        (vec!["check".into(), "--lab-connect".into(), "/nonexistent/state.json".into()], "/nonexistent/state.json: file not found".into()),
+        (vec!["check".into(), "--lab".into(), "no-such-scenario".into()], "no-such-scenario".into()),
+        (vec!["--nonsense-flag".into()], "--nonsense-flag".into()),
+        (vec!["check".into(), "--timeout".into(), "soon".into()], "soon".into()),
+        (vec!["check".into(), "--format".into(), "xml".into()], "xml".into()),
+        (vec!["explain".into(), "zzz".into()], "zzz".into()),
+    ]
+}
+
+#[test]
+fn bad_inputs_exit_3_with_file_and_line() {
+    let mut problems = Vec::new();
+    for (args, expect) in cases() {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stderr) = run(&refs);
+        if code != 3 || !stderr.contains(&expect) {
+            problems.push(format!("{args:?}: exit {code}, wanted 3 and {expect:?} in:\n{stderr}"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+}
+
+#[test]
+fn unknown_error_code_exits_3() {
+    let (code, stderr) = run(&["explain", "0x12345678"]);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("0x12345678"), "{stderr}");
+}
+
+#[test]
+fn live_monitor_refuses_a_non_terminal() {
+    let (code, stderr) = run(&["--lab", "healthy"]);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("m365mon check"), "{stderr}");
+}
+
+#[test]
+fn help_and_version_are_not_errors() {
+    assert_eq!(run(&["--help"]).0, 0);
+    assert_eq!(run(&["--version"]).0, 0);
+}
