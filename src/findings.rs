@@ -7,7 +7,7 @@
 //! each failing check is explained by exactly one finding. Findings are ranked: root
 //! causes before symptoms, failures before warnings, wider before narrower.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::model::{Cause, CheckKind, CheckResult, Status};
@@ -24,11 +24,44 @@ pub struct Finding {
     pub detail: String,
     /// The checks this finding explains.
     pub checks: Vec<String>,
-    /// Id of the remediation entry.
-    #[serde(skip)]
+    /// Id of the remediation entry (a static entry, so a snapshot read back from JSON —
+    /// the remote view — points at this build's text).
     pub remediation_id: &'static str,
     /// Whether a rule that explains several symptoms at once produced it.
     pub root_cause: bool,
+}
+
+/// A finding as read back from JSON (the remote view).
+#[derive(Deserialize)]
+struct FindingWire {
+    id: String,
+    severity: Status,
+    title: String,
+    detail: String,
+    checks: Vec<String>,
+    remediation_id: String,
+    root_cause: bool,
+}
+
+impl<'de> Deserialize<'de> for Finding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        FindingWire::deserialize(d).map(Finding::from)
+    }
+}
+
+impl From<FindingWire> for Finding {
+    fn from(w: FindingWire) -> Self {
+        let remediation_id = remediation::get(&w.remediation_id).map(|r| r.id).unwrap_or("firewall");
+        Finding {
+            id: w.id,
+            severity: w.severity,
+            title: w.title,
+            detail: w.detail,
+            checks: w.checks,
+            remediation_id,
+            root_cause: w.root_cause,
+        }
+    }
 }
 
 impl Finding {

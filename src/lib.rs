@@ -18,7 +18,7 @@ pub mod platform;
 pub mod probe;
 pub mod remediation;
 pub mod report;
-// pub mod session; (wired once the lab API lands)
+pub mod session;
 pub mod tui;
 
 /// Version string with the build's commit, when known (set by build.rs).

@@ -1,1 +1,187 @@
-fn main() { eprintln!("m365mon: being assembled"); std::process::exit(3) }
+//! The `m365mon` command: parses the command line, sets up a session and hands it to the
+//! right consumer (live monitor, `check`, lab, lookups). Exit codes follow the
+//! monitoring-plugin convention: 0 pass, 1 warnings, 2 failures, 3 could not run.
+
+use clap::Parser;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use m365mon::catalog::Catalog;
+use m365mon::cli::{Cli, Command, LabCommand, ListFormat, ReportFormat};
+use m365mon::engine::monitor::{self, run_sweep, State};
+use m365mon::lab::{self, LabOptions, Scenario};
+use m365mon::report;
+use m365mon::session::{Session, SessionOptions};
+
+
+/// Exit status when the tool could not run (bad input, internal error).
+const COULD_NOT_RUN: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors.
+            return if e.use_stderr() { ExitCode::from(COULD_NOT_RUN) } else { ExitCode::SUCCESS };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(dispatch(cli))
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("m365mon: error: {message}");
+    ExitCode::from(COULD_NOT_RUN)
+}
+
+fn session_options(cli: &Cli) -> SessionOptions {
+    let t = &cli.target;
+    SessionOptions {
+        endpoints: t.endpoints.clone(),
+        ms_endpoints: t.ms_endpoints.clone(),
+        lab: t.lab.clone(),
+        lab_connect: t.lab_connect.clone(),
+        timeout: Duration::from_secs_f64(t.timeout),
+        dns_server: t.dns_server,
+        ca_files: t.ca_files.clone(),
+        concurrency: t.concurrency as usize,
+    }
+}
+
+async fn dispatch(cli: Cli) -> ExitCode {
+    match &cli.command {
+        None | Some(Command::Monitor) => live(&cli).await,
+        Some(Command::Check { format, quiet }) => check(&cli, *format, *quiet).await,
+        Some(Command::Endpoints { format }) => endpoints(&cli, *format),
+        Some(Command::Lab { command }) => match command {
+            LabCommand::Scenarios => {
+                for (name, description) in Scenario::builtin_list() {
+                    println!("{name:<14} {description}");
+                }
+                ExitCode::SUCCESS
+            }
+            LabCommand::Serve { scenario, state_file, dir, privileged_ports } => {
+                let scenario = match Scenario::resolve(scenario) {
+                    Ok(s) => s,
+                    Err(e) => return fail(e),
+                };
+                let catalog = match Catalog::load(cli.target.endpoints.as_deref(), cli.target.ms_endpoints.as_deref()) {
+                    Ok(c) => c,
+                    Err(e) => return fail(e),
+                };
+                let opts = LabOptions { dir: dir.clone(), state_file: state_file.clone(), privileged_ports: *privileged_ports };
+                match lab::serve_until_interrupted(scenario, &catalog, opts).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(e),
+                }
+            }
+        },
+        Some(Command::Remediation { .. }) | Some(Command::Explain { .. }) => fail("not wired yet"),
+    }
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
+    let catalog = match Catalog::load(cli.target.endpoints.as_deref(), cli.target.ms_endpoints.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    match format {
+        ListFormat::Json => {
+            let rows: Vec<_> = catalog
+                .endpoints
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "url": e.url(), "host": e.host, "port": e.port, "scheme": e.scheme, "path": e.path,
+                        "category": e.category, "required": e.required, "wildcard": e.wildcard,
+                        "source": e.source, "probe": e.probe, "skip_reason": e.skip_reason,
+                        "ms_ids": e.ms_ids, "service_area": e.service_area, "tcp_ports": e.tcp_ports,
+                    })
+                })
+                .collect();
+            println!("{}", pretty(&serde_json::Value::Array(rows)));
+        }
+        ListFormat::Text => {
+            let mut out = std::io::stdout().lock();
+            for e in &catalog.endpoints {
+                let probe = if e.probe { "probe" } else { "list " };
+                let cat = e.category.as_deref().unwrap_or("-");
+                let src = format!("{:?}", e.source).to_lowercase();
+                let _ = writeln!(out, "{probe}  {:<70} {:<9} {:<9} {}", e.url(), cat, src, if e.required { "required" } else { "" });
+            }
+            let probed = catalog.probed().count();
+            let _ = writeln!(out, "{} endpoints, {} probed, {} listed only", catalog.endpoints.len(), probed, catalog.endpoints.len() - probed);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+async fn check(cli: &Cli, format: ReportFormat, quiet: bool) -> ExitCode {
+    let session = match Session::prepare(&session_options(cli)).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let (checks, sweep_ms) = run_sweep(&session.plan).await;
+    let mut state = State::new(session.host.clone(), Duration::from_secs_f64(cli.monitor.interval));
+    state.apply(checks, sweep_ms);
+    let snapshot = &state.snapshot;
+    if !quiet {
+        let text = match format {
+            ReportFormat::Json => pretty(&report::json(snapshot)) + "\n",
+            ReportFormat::Markdown => report::markdown(snapshot),
+            ReportFormat::Text => {
+                let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                report::text::render(snapshot, report::text::Style { color })
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+    if let Some(lab) = session.lab {
+        lab.shutdown().await;
+    }
+    ExitCode::from(snapshot.status().exit_code() as u8)
+}
+
+async fn live(_cli: &Cli) -> ExitCode {
+    let _ = (spawn_signal_watch, Arc::new(AtomicBool::new(false)).load(Ordering::SeqCst), monitor::start);
+    fail("standard output is not a terminal, so the live monitor cannot run here. For a one-shot report use `m365mon check`.")
+}
+
+/// SIGTERM and SIGHUP (an SSH session dropping) end the monitor cleanly, so the terminal
+/// is restored. Ctrl-C arrives as a key in raw mode and is handled by the TUI.
+fn spawn_signal_watch(flag: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) =
+                (signal(SignalKind::terminate()), signal(SignalKind::hangup()), signal(SignalKind::interrupt()))
+            else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        flag.store(true, Ordering::SeqCst);
+    });
+}

@@ -25,7 +25,7 @@ fn cases() -> Vec<(Vec<String>, String)> {
         (vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-bad-ports.json")], "ms-bad-ports.json:3: ".into()),
         (vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-syntax.json")], "ms-syntax.json:3: ".into()),
         (vec!["check".into(), "--lab".into(), f("scenario-bad-mode.toml")], "scenario-bad-mode.toml:6: ".into()),
-        (vec!["check".into(), "--lab".into(), f("scenario-missing-status.toml")], "scenario-missing-status.toml:4: ".into()),
+        (vec!["check".into(), "--lab".into(), f("scenario-missing-status.toml")], "scenario-missing-status.toml:6: ".into()),
         (vec!["check".into(), "--endpoints".into(), "/nonexistent/endpoints.toml".into()], "/nonexistent/endpoints.toml: file not found".into()),
         (vec!["check".into(), "--lab-connect".into(), "/nonexistent/state.json".into()], "/nonexistent/state.json: file not found".into()),
         (vec!["check".into(), "--lab".into(), "no-such-scenario".into()], "no-such-scenario".into()),

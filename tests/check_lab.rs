@@ -56,7 +56,9 @@ fn text_report_is_readable() {
 const FAULTS: &[(&str, &str, &str)] = &[
     ("mode = \"refuse\"", "tcp", "tcp-refused"),
     ("mode = \"blackhole\"", "tcp", "tcp-timeout"),
-    ("mode = \"reset\"", "tls", "tcp-reset"),
+    // The lab resets right after accepting: the RST can reach the client while its connect
+    // completes or with the first TLS bytes; either way the cause is the same.
+    ("mode = \"reset\"", "tcp|tls", "tcp-reset"),
     ("mode = \"tls-intercept\"", "tls", "tls-intercepted"),
     ("mode = \"bad-cert\"", "tls", "tls-untrusted"),
     ("mode = \"expired-cert\"", "tls", "tls-expired"),
@@ -83,7 +85,7 @@ fn each_fault_fails_exactly_its_endpoint_at_the_right_stage() {
             && failing.len() == 1
             && failing[0]["id"] == target
             && failing[0]["cause"] == *cause
-            && failing[0]["stages"].as_array().unwrap().last().unwrap()["name"] == *stage;
+            && stage.split('|').any(|st| failing[0]["stages"].as_array().unwrap().last().unwrap()["name"] == st);
         if !ok {
             failures.push(format!(
                 "{mode:?}: exit {code}, failing: {}",

@@ -88,11 +88,14 @@ fn nftables_rule_blocks_exactly_one_endpoint() {
     let before = check(&ns, &state);
     assert_eq!(before["status"], "pass", "healthy before the rule: {before}");
 
-    let rules = format!(
-        "table inet m365mon_test {{ chain out {{ type filter hook output priority 0; policy accept; ip daddr {addr} tcp dport {port} drop; }} }}"
-    );
-    let nft = ns.exec(&["nft", &rules]);
-    assert!(nft.status.success(), "nft: {}", String::from_utf8_lossy(&nft.stderr));
+    for rule in [
+        "add table inet m365mon_test".to_string(),
+        "add chain inet m365mon_test out { type filter hook output priority 0 ; policy accept ; }".to_string(),
+        format!("add rule inet m365mon_test out ip daddr {addr} tcp dport {port} drop"),
+    ] {
+        let nft = ns.exec(&["nft", &rule]);
+        assert!(nft.status.success(), "nft {rule}: {}", String::from_utf8_lossy(&nft.stderr));
+    }
 
     let blocked = check(&ns, &state);
     let failing: Vec<&Value> = blocked["checks"].as_array().unwrap().iter().filter(|c| c["status"] != "pass").collect();

@@ -1,7 +1,7 @@
 //! The state a consumer draws: one immutable snapshot per change.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::findings::Finding;
@@ -13,7 +13,7 @@ pub const HISTORY_LEN: usize = 60;
 pub const EVENTS_LEN: usize = 500;
 
 /// Facts about the machine shown in the header.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HostInfo {
     pub hostname: String,
     /// Signed-in user, where known.
@@ -26,13 +26,13 @@ pub struct HostInfo {
 }
 
 /// One past result of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HistoryPoint {
     pub status: Status,
     pub ms: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventKind {
     /// A check changed status.
@@ -44,7 +44,7 @@ pub enum EventKind {
 }
 
 /// A line of the events log.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: DateTime<Utc>,
     pub kind: EventKind,
@@ -60,7 +60,7 @@ pub struct Event {
 }
 
 /// Everything a consumer needs to draw, at one moment.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Snapshot {
     pub host: HostInfo,
     /// Number of sweeps finished; 0 until the first one ends.

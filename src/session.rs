@@ -1,0 +1,112 @@
+//! Setting up what a command monitors: the catalog, the lab (started here or connected
+//! to), the resolver and trust, and the host facts for the header. `check`, the live
+//! monitor and the exporters all start from a [`Session`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::catalog::Catalog;
+use crate::engine::monitor::SweepPlan;
+use crate::engine::HostInfo;
+use crate::error::InputError;
+use crate::lab::{Lab, LabOptions, LabState, Scenario};
+use crate::probe::{DnsChoice, ProbeSettings, Trust};
+
+/// What the user asked to monitor.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    pub endpoints: Option<PathBuf>,
+    pub ms_endpoints: Option<PathBuf>,
+    pub lab: Option<String>,
+    pub lab_connect: Option<PathBuf>,
+    pub timeout: Duration,
+    pub dns_server: Option<SocketAddr>,
+    pub ca_files: Vec<PathBuf>,
+    pub concurrency: usize,
+}
+
+/// A prepared session. Keeps an embedded lab alive for as long as it lives.
+pub struct Session {
+    pub plan: SweepPlan,
+    pub host: HostInfo,
+    pub catalog: Catalog,
+    /// The embedded lab, when `--lab` was given.
+    pub lab: Option<Lab>,
+}
+
+/// Why a session could not be set up. Either way the process exits with status 3.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("cannot start the lab: {0}")]
+    Lab(String),
+}
+
+/// Host facts for the header.
+pub fn host_info(instance: &str, lab: Option<String>) -> HostInfo {
+    HostInfo {
+        hostname: sysinfo::System::host_name().into_iter().next().unwrap_or_else(|| "unknown host".into()),
+        user: std::env::var("USERNAME").or_else(|_| std::env::var("USER")).ok().filter(|u| !u.is_empty()),
+        os: sysinfo::System::long_os_version().into_iter().next().unwrap_or_else(|| std::env::consts::OS.to_string()),
+        instance: instance.to_string(),
+        lab,
+    }
+}
+
+/// Probe settings that point at a lab.
+pub fn lab_settings(state: &LabState, timeout: Duration, concurrency: usize) -> Result<ProbeSettings, InputError> {
+    let port_overrides: HashMap<_, _> =
+        state.endpoints.iter().map(|e| ((e.host.clone(), e.scheme), e.port)).collect();
+    Ok(ProbeSettings {
+        timeout,
+        dns: DnsChoice::Server(state.dns),
+        trust: Trust::lab(state)?,
+        port_overrides,
+        concurrency,
+    })
+}
+
+impl Session {
+    /// Loads inputs, starts or connects to a lab if asked, and builds the sweep plan.
+    pub async fn prepare(opts: &SessionOptions) -> Result<Session, SetupError> {
+        let catalog = Catalog::load(opts.endpoints.as_deref(), opts.ms_endpoints.as_deref())?;
+        let endpoints = catalog.endpoints.clone();
+        if let Some(name) = &opts.lab {
+            let scenario = Scenario::resolve(name)?;
+            let scenario_name = scenario.name.clone();
+            let lab = Lab::start(scenario, &catalog, LabOptions::default())
+                .await
+                .map_err(|e| SetupError::Lab(e.to_string()))?;
+            let settings = lab_settings(lab.state(), opts.timeout, opts.concurrency)?;
+            return Ok(Session {
+                plan: SweepPlan { endpoints, settings },
+                host: host_info("worldwide", Some(scenario_name)),
+                catalog,
+                lab: Some(lab),
+            });
+        }
+        if let Some(path) = &opts.lab_connect {
+            let state = LabState::load(path)?;
+            let settings = lab_settings(&state, opts.timeout, opts.concurrency)?;
+            let name = if state.scenario.is_empty() { "connected".to_string() } else { state.scenario.clone() };
+            return Ok(Session {
+                plan: SweepPlan { endpoints, settings },
+                host: host_info("worldwide", Some(name)),
+                catalog,
+                lab: None,
+            });
+        }
+        let extra: Vec<&Path> = opts.ca_files.iter().map(PathBuf::as_path).collect();
+        let settings = ProbeSettings {
+            timeout: opts.timeout,
+            dns: opts.dns_server.map(DnsChoice::Server).unwrap_or(DnsChoice::System),
+            trust: Trust::system(&extra)?,
+            port_overrides: HashMap::new(),
+            concurrency: opts.concurrency,
+        };
+        Ok(Session { plan: SweepPlan { endpoints, settings }, host: host_info("worldwide", None), catalog, lab: None })
+    }
+}
