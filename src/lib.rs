@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod error;

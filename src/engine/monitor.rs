@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::snapshot::{Event, EventKind, HistoryPoint, HostInfo, Snapshot, EVENTS_LEN, HISTORY_LEN};
 use super::{MonitorCommand, MonitorHandle};
 use crate::catalog::Endpoint;
-use crate::findings;
+use crate::{checks, findings};
 use crate::model::{ms, CheckResult, Status};
 use crate::probe::{self, ProbeSettings};
 
@@ -27,7 +27,10 @@ pub struct SweepPlan {
 /// Runs every check once; returns the results and the sweep's wall time in ms.
 pub async fn run_sweep(plan: &SweepPlan) -> (Vec<CheckResult>, f64) {
     let started = Instant::now();
-    let checks = probe::sweep(&plan.endpoints, &plan.settings).await;
+    let (mut checks, gathered) = tokio::join!(probe::sweep(&plan.endpoints, &plan.settings), checks::gather(plan));
+    let derived = checks::derive(&checks);
+    checks.extend(gathered);
+    checks.extend(derived);
     (checks, ms(started.elapsed()))
 }
 
