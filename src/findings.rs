@@ -51,7 +51,7 @@ impl<'de> Deserialize<'de> for Finding {
 
 impl From<FindingWire> for Finding {
     fn from(w: FindingWire) -> Self {
-        let remediation_id = remediation::get(&w.remediation_id).map(|r| r.id).unwrap_or("firewall");
+        let remediation_id = remediation::get(&w.remediation_id).map(|r| r.id).unwrap_or("generic-connectivity");
         Finding {
             id: w.id,
             severity: w.severity,
@@ -68,8 +68,8 @@ impl Finding {
     /// The remediation entry; every id used here exists (tested).
     pub fn remediation(&self) -> &'static Remediation {
         remediation::get(self.remediation_id)
-            .or_else(|| remediation::get("firewall"))
-            .expect("the firewall remediation entry exists")
+            .or_else(|| remediation::get("generic-connectivity"))
+            .expect("the generic-connectivity remediation entry exists")
     }
 }
 
@@ -88,7 +88,7 @@ fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
         HttpProxyAuth => ("proxy-auth", "proxy-auth", "A proxy asks for credentials"),
         HttpBlocked => ("proxy-block", "proxy-block", "A proxy or filter blocks endpoints"),
         HttpTimeout | HttpProtocol => ("http-timeout", "http-timeout", "Endpoints do not answer"),
-        Other => ("endpoint-unreachable", "firewall", "Endpoints cannot be reached"),
+        Other => ("endpoint-unreachable", "generic-connectivity", "Endpoints cannot be reached"),
     }
 }
 
@@ -203,7 +203,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
 
     // Non-endpoint checks carry their own remediation id.
     for c in checks.iter().filter(|c| c.kind != CheckKind::Endpoint && matches!(c.status, Status::Warn | Status::Fail)) {
-        let rem = c.remediation.as_deref().and_then(remediation::get).map(|r| r.id).unwrap_or("firewall");
+        let rem = c.remediation.as_deref().and_then(remediation::get).map(|r| r.id).unwrap_or("generic-connectivity");
         findings.push(Finding {
             id: c.id.clone(),
             severity: c.status,

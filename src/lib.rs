@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod checks;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod error;
 pub mod explain;
@@ -17,9 +18,12 @@ pub mod lab;
 pub mod model;
 pub mod platform;
 pub mod probe;
+pub mod remote;
 pub mod remediation;
 pub mod report;
+pub mod serve;
 pub mod session;
+pub mod stream;
 pub mod tui;
 
 /// Version string with the build's commit, when known (set by build.rs).

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use m365mon::catalog::Catalog;
-use m365mon::cli::{Cli, Command, LabCommand, ListFormat, ReportFormat};
+use m365mon::cli::{Cli, Command, LabCommand, ListFormat, RemediationCommand, ReportFormat};
 use m365mon::engine::monitor::{self, run_sweep, State};
 use m365mon::lab::{self, LabOptions, Scenario};
 use m365mon::report;
 use m365mon::session::{Session, SessionOptions};
-
+use m365mon::{explain, remediation, tui};
 
 /// Exit status when the tool could not run (bad input, internal error).
 const COULD_NOT_RUN: u8 = 3;
@@ -83,7 +83,32 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 }
             }
         },
-        Some(Command::Remediation { .. }) | Some(Command::Explain { .. }) => fail("not wired yet"),
+        Some(Command::Remediation { command: RemediationCommand::List { format } }) => {
+            match format {
+                ListFormat::Text => print!("{}", remediation::list_text()),
+                ListFormat::Json => println!("{}", pretty(&remediation::list_json())),
+            }
+            ExitCode::SUCCESS
+        }
+        Some(Command::Explain { code, format }) => {
+            let parsed = match explain::parse_code(code) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            match explain::explain(parsed) {
+                Some(x) => {
+                    match format {
+                        ListFormat::Text => print!("{}", explain::render_text(&x)),
+                        ListFormat::Json => println!("{}", pretty(&serde_json::to_value(&x).unwrap_or_default())),
+                    }
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("m365mon: 0x{parsed:08X} is not a code m365mon knows. Search for it on learn.microsoft.com, and run `m365mon check` to see what fails.");
+                    ExitCode::from(COULD_NOT_RUN)
+                }
+            }
+        }
     }
 }
 
@@ -155,9 +180,41 @@ async fn check(cli: &Cli, format: ReportFormat, quiet: bool) -> ExitCode {
     ExitCode::from(snapshot.status().exit_code() as u8)
 }
 
-async fn live(_cli: &Cli) -> ExitCode {
-    let _ = (spawn_signal_watch, Arc::new(AtomicBool::new(false)).load(Ordering::SeqCst), monitor::start);
-    fail("standard output is not a terminal, so the live monitor cannot run here. For a one-shot report use `m365mon check`.")
+async fn live(cli: &Cli) -> ExitCode {
+    if !tui::stdout_is_terminal() {
+        return fail("standard output is not a terminal, so the live monitor cannot run here. For a one-shot report use `m365mon check` (or `m365mon check --format json`).");
+    }
+    let theme_name = cli.monitor.theme.clone().unwrap_or_else(|| "dark".into());
+    let theme = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) && cli.monitor.theme.is_none() {
+        tui::theme::Theme::monochrome()
+    } else {
+        match tui::theme::Theme::resolve(&theme_name) {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        }
+    };
+    let session = match Session::prepare(&session_options(cli)).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let interval = Duration::from_secs_f64(cli.monitor.interval);
+    let mon = monitor::start(session.plan.clone(), session.host.clone(), interval);
+    let shutdown = Arc::new(AtomicBool::new(false));
+    spawn_signal_watch(shutdown.clone());
+    let export_dir = cli.monitor.export_dir.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+    let opts = tui::TuiOptions { theme, export_dir, read_only: false };
+    let handle = mon.handle.clone();
+    let flag = shutdown.clone();
+    let result = tokio::task::spawn_blocking(move || tui::run_with_shutdown(handle, opts, flag)).await;
+    mon.task.abort();
+    if let Some(lab) = session.lab {
+        lab.shutdown().await;
+    }
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => fail(format!("{e:#}")),
+        Err(e) => fail(format!("the monitor stopped unexpectedly: {e}")),
+    }
 }
 
 /// SIGTERM and SIGHUP (an SSH session dropping) end the monitor cleanly, so the terminal

@@ -1,6 +1,473 @@
 //! The lab: an imitation of the Microsoft 365 endpoints on loopback, with faults that
-//! happen on the wire. See the module documentation of each part.
+//! happen on the wire.
+//!
+//! The lab exists so that the monitor can be tested, benchmarked and demonstrated against
+//! the real failure modes of the field (a dropping firewall, a TLS-inspecting proxy, a
+//! broken DNS server...) without the internet and without root. The monitor is pointed at
+//! the lab through its state file ([`LabState`]): the lab's DNS server, its CA, and the
+//! port of each endpoint. It never reads the scenario: it learns of faults as any client
+//! would, from what comes back on the wire.
+//!
+//! Parts:
+//! - [`scenario`]: what goes wrong, for which hosts, and when;
+//! - [`timeline`]: which fault is in effect now;
+//! - [`pki`]: the certificates (public, inspection and rogue roots, expired and
+//!   wrong-name leaves);
+//! - [`dns`]: the DNS server;
+//! - [`listener`]: each endpoint's socket, swapped for refused and dropped connections;
+//! - [`origin`]: the TLS and HTTP answer of an accepted connection.
+//!
+//! On Linux every host gets its own loopback address (127.77.0.N), so a real packet filter
+//! rule can block one endpoint and nothing else; elsewhere all share 127.0.0.1.
 
+mod builtins;
+pub mod dns;
+pub mod listener;
+pub mod origin;
+pub mod pki;
+pub mod scenario;
 pub mod state;
+pub mod timeline;
 
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::catalog::{Catalog, Scheme};
+use listener::{Live, Want};
+use origin::EndpointContext;
+use pki::Pki;
+use scenario::Layer;
+use timeline::Timeline;
+
+pub use scenario::{Fault, FaultMode, Scenario};
 pub use state::{LabEndpoint, LabState};
+
+/// Windows' connectivity indicator fetches `http://www.msftconnecttest.com/connecttest.txt`;
+/// the lab serves it so that a monitor that checks it sees a working network.
+pub const NCSI_HTTP_HOST: &str = "www.msftconnecttest.com";
+/// How long [`Lab::shutdown`] waits for its tasks before aborting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Why the lab could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("lab: cannot listen for {what} on {addr}: {error}")]
+    Bind {
+        what: String,
+        addr: String,
+        error: io::Error,
+    },
+    #[error("lab: cannot create the lab directory {}: {error}", path.display())]
+    Dir { path: PathBuf, error: io::Error },
+    #[error("lab: cannot write {}: {error}", path.display())]
+    Write { path: PathBuf, error: io::Error },
+    #[error("lab: cannot create the lab's certificates: {0}")]
+    Certificates(String),
+    #[error("lab: cannot watch for Ctrl-C or SIGTERM: {0}")]
+    Signal(io::Error),
+}
+
+/// How the lab runs.
+#[derive(Debug, Clone, Default)]
+pub struct LabOptions {
+    /// Where the CA certificates are written; default a temporary directory removed when
+    /// the lab stops. A given directory is never emptied: the lab only (over)writes its own
+    /// file names there.
+    pub dir: Option<PathBuf>,
+    /// Where the state file is written.
+    pub state_file: Option<PathBuf>,
+    /// Try the catalog's ports (443/80) before ephemeral ones (Linux, one address per
+    /// host; needs root or CAP_NET_BIND_SERVICE).
+    pub privileged_ports: bool,
+}
+
+/// A running lab. Dropping it stops every task; [`Lab::shutdown`] also waits for them.
+pub struct Lab {
+    state: LabState,
+    dir: LabDir,
+    timeline: Timeline,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Lab {
+    /// Mints the certificates, binds the DNS server and every endpoint, applies the faults
+    /// in effect at time zero, and writes the state file. The scenario's clock starts when
+    /// the sockets are ready, so `after_secs = 1` means one second after `start` returns.
+    pub async fn start(scenario: Scenario, catalog: &Catalog, opts: LabOptions) -> Result<Lab, LabError> {
+        let plan = plan(catalog);
+        let tls_hosts: Vec<String> = plan
+            .iter()
+            .filter(|p| p.scheme == Scheme::Https)
+            .map(|p| p.host.clone())
+            .collect();
+        let pki = tokio::task::spawn_blocking(move || Pki::generate(&tls_hosts))
+            .await
+            .map_err(|e| LabError::Certificates(e.to_string()))??;
+        let pki = Arc::new(pki);
+        let dir = LabDir::new(opts.dir.as_deref())?;
+        let pems = pki.write_pems(dir.path())?;
+
+        let (udp, tcp) = dns::bind().await?;
+        let dns_addr = udp.local_addr().map_err(|error| LabError::Bind {
+            what: "DNS".into(),
+            addr: "127.0.0.1".into(),
+            error,
+        })?;
+        let mut sockets = Vec::with_capacity(plan.len());
+        for p in &plan {
+            let (socket, addr) = bind_endpoint(p, opts.privileged_ports)?;
+            sockets.push((socket, addr));
+        }
+
+        let timeline = Timeline::new(scenario, tokio::time::Instant::now());
+        let (stop, _) = watch::channel(false);
+        // Enter the faults in effect at time zero on all sockets at once: filling a
+        // blackhole's accept queue waits a little to be sure it is full.
+        let entering: Vec<_> = plan
+            .iter()
+            .zip(sockets)
+            .map(|(p, (socket, addr))| {
+                let want = Want::from_fault(timeline.fault(&p.host, Layer::Socket).map(|f| f.mode));
+                (
+                    addr,
+                    tokio::spawn(listener::enter(want, Live::Refusing(socket), addr)),
+                )
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        let mut endpoints = Vec::with_capacity(plan.len());
+        for (p, (addr, entered)) in plan.iter().zip(entering) {
+            let bind_err = |error| LabError::Bind {
+                what: format!("{}://{}", p.scheme.as_str(), p.host),
+                addr: addr.to_string(),
+                error,
+            };
+            let live = entered
+                .await
+                .map_err(|e| bind_err(io::Error::other(e)))?
+                .map_err(bind_err)?;
+            let ep = Arc::new(EndpointContext {
+                host: p.host.clone(),
+                scheme: p.scheme,
+                timeline: timeline.clone(),
+                pki: Arc::clone(&pki),
+            });
+            tasks.push(tokio::spawn(listener::run(live, addr, ep, stop.subscribe())));
+            endpoints.push(LabEndpoint {
+                host: p.host.clone(),
+                addr: addr.ip(),
+                port: addr.port(),
+                scheme: p.scheme,
+            });
+        }
+        let zone = dns::Zone::new(plan.iter().map(|p| (p.host.clone(), p.ip)));
+        let dns_ctx = Arc::new(dns::DnsContext {
+            zone,
+            timeline: timeline.clone(),
+        });
+        tasks.push(tokio::spawn(dns::serve_udp(
+            udp,
+            Arc::clone(&dns_ctx),
+            stop.subscribe(),
+        )));
+        tasks.push(tokio::spawn(dns::serve_tcp(tcp, dns_ctx, stop.subscribe())));
+
+        let state = LabState {
+            dns: dns_addr,
+            ca_cert: pems.public_root,
+            inspection_ca_cert: Some(pems.inspection_root),
+            scenario: timeline.scenario().name.clone(),
+            endpoints,
+        };
+        let lab = Lab {
+            state,
+            dir,
+            timeline,
+            stop,
+            tasks,
+        };
+        if let Some(path) = &opts.state_file {
+            lab.state.save(path).map_err(|error| LabError::Write {
+                path: path.clone(),
+                error,
+            })?;
+        }
+        Ok(lab)
+    }
+
+    /// Where to find the lab; also what was written to the state file.
+    pub fn state(&self) -> &LabState {
+        &self.state
+    }
+
+    /// The directory holding the CA certificates (see [`pki`] for the file names).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The scenario being played.
+    pub fn scenario(&self) -> &Scenario {
+        self.timeline.scenario()
+    }
+
+    /// Time since the scenario's clock started.
+    pub fn elapsed(&self) -> Duration {
+        self.timeline.elapsed()
+    }
+
+    /// One line saying where the lab is, for `m365mon lab serve`.
+    pub fn ready_line(&self, state_file: Option<&Path>) -> String {
+        let s = &self.state;
+        let mut line = format!(
+            "lab ready: scenario {:?}, {} endpoints, DNS {}, CA {}",
+            s.scenario,
+            s.endpoints.len(),
+            s.dns,
+            s.ca_cert.display()
+        );
+        if let Some(path) = state_file {
+            line.push_str(&format!(", state file {}", path.display()));
+        }
+        line.push_str(" (Ctrl-C to stop)");
+        line
+    }
+
+    /// Stops every task and waits for them (a little), then removes the temporary directory.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut self.tasks);
+        for mut task in tasks {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Runs a lab until Ctrl-C or SIGTERM, for `m365mon lab serve`: prints one line when it is
+/// ready, and leaves the state file and a given directory's certificates in place.
+pub async fn serve_until_interrupted(
+    scenario: Scenario,
+    catalog: &Catalog,
+    opts: LabOptions,
+) -> Result<(), LabError> {
+    let state_file = opts.state_file.clone();
+    let lab = Lab::start(scenario, catalog, opts).await?;
+    // A closed stdout must not stop the lab.
+    let _ = writeln!(io::stdout(), "{}", lab.ready_line(state_file.as_deref()));
+    let interrupted = wait_for_interrupt().await;
+    lab.shutdown().await;
+    interrupted
+}
+
+async fn wait_for_interrupt() -> Result<(), LabError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).map_err(LabError::Signal)?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(LabError::Signal),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_err(LabError::Signal)
+    }
+}
+
+/// One listener to create.
+#[derive(Debug, Clone, PartialEq)]
+struct Planned {
+    host: String,
+    scheme: Scheme,
+    ip: IpAddr,
+    /// The catalog's port (443/80), tried first with `privileged_ports`.
+    port: u16,
+}
+
+/// Every distinct (host, scheme) the catalog probes, plus the connectivity-indicator
+/// host, each with its loopback address.
+fn plan(catalog: &Catalog) -> Vec<Planned> {
+    let mut pairs: Vec<(String, Scheme, u16)> = Vec::new();
+    for e in catalog.probed() {
+        if !pairs.iter().any(|(h, s, _)| *h == e.host && *s == e.scheme) {
+            pairs.push((e.host.clone(), e.scheme, e.port));
+        }
+    }
+    if !pairs
+        .iter()
+        .any(|(h, s, _)| h == NCSI_HTTP_HOST && *s == Scheme::Http)
+    {
+        pairs.push((NCSI_HTTP_HOST.to_string(), Scheme::Http, 80));
+    }
+    let mut hosts: Vec<&str> = Vec::new();
+    for (h, _, _) in &pairs {
+        if !hosts.contains(&h.as_str()) {
+            hosts.push(h);
+        }
+    }
+    pairs
+        .iter()
+        .map(|(host, scheme, port)| {
+            let index = hosts.iter().position(|h| h == host).unwrap_or(0);
+            Planned {
+                host: host.clone(),
+                scheme: *scheme,
+                ip: host_address(index),
+                port: *port,
+            }
+        })
+        .collect()
+}
+
+/// The loopback address of the `index`-th host: 127.77.x.y on Linux (which routes all of
+/// 127/8 to the loopback interface), 127.0.0.1 elsewhere.
+fn host_address(index: usize) -> IpAddr {
+    if cfg!(target_os = "linux") {
+        let (hi, lo) = (index / 250, index % 250 + 1);
+        IpAddr::V4(Ipv4Addr::new(
+            127,
+            77,
+            u8::try_from(hi).unwrap_or(u8::MAX),
+            lo as u8,
+        ))
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+}
+
+/// Binds (without listening) the socket of one endpoint: its catalog port when asked and
+/// possible, else an ephemeral one.
+fn bind_endpoint(p: &Planned, privileged_ports: bool) -> Result<(socket2::Socket, SocketAddr), LabError> {
+    let own_address = cfg!(target_os = "linux");
+    if privileged_ports && own_address {
+        if let Ok(socket) = listener::bound_socket(SocketAddr::new(p.ip, p.port)) {
+            return Ok((socket, SocketAddr::new(p.ip, p.port)));
+        }
+    }
+    let any_port = SocketAddr::new(p.ip, 0);
+    let bind_err = |error| LabError::Bind {
+        what: format!("{}://{}", p.scheme.as_str(), p.host),
+        addr: any_port.to_string(),
+        error,
+    };
+    let socket = listener::bound_socket(any_port).map_err(bind_err)?;
+    let addr = socket
+        .local_addr()
+        .map_err(bind_err)?
+        .as_socket()
+        .ok_or_else(|| bind_err(io::Error::other("not an IP socket")))?;
+    Ok((socket, addr))
+}
+
+/// The lab directory: the user's, or a temporary one removed on drop.
+struct LabDir {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl LabDir {
+    fn new(given: Option<&Path>) -> Result<Self, LabError> {
+        if let Some(path) = given {
+            std::fs::create_dir_all(path).map_err(|error| LabError::Dir {
+                path: path.to_path_buf(),
+                error,
+            })?;
+            return Ok(Self {
+                path: path.to_path_buf(),
+                temporary: false,
+            });
+        }
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let base = std::env::temp_dir();
+        let mut last = None;
+        for _ in 0..10 {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let path = base.join(format!("m365mon-lab-{}-{n}-{nanos:x}", std::process::id()));
+            match std::fs::create_dir(&path) {
+                Ok(()) => {
+                    return Ok(Self {
+                        path,
+                        temporary: true,
+                    })
+                }
+                Err(error) => last = Some((path, error)),
+            }
+        }
+        let (path, error) = last.expect("at least one attempt");
+        Err(LabError::Dir { path, error })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for LabDir {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_covers_each_probed_host_and_scheme_once() {
+        let p = plan(&Catalog::builtin());
+        // 20 entries, 17 hosts: crl.microsoft.com has three HTTP files (one listener) and
+        // an HTTPS entry; plus the connectivity-indicator host.
+        assert_eq!(p.len(), 18 + 1, "{p:#?}");
+        let crl: Vec<_> = p.iter().filter(|x| x.host == "crl.microsoft.com").collect();
+        assert_eq!(crl.len(), 2);
+        assert_eq!(crl[0].ip, crl[1].ip, "one address per host, whatever the scheme");
+        assert!(p.iter().any(|x| x.host == NCSI_HTTP_HOST && x.port == 80));
+        if cfg!(target_os = "linux") {
+            let mut ips: Vec<_> = p.iter().map(|x| x.ip).collect();
+            ips.sort();
+            ips.dedup();
+            assert_eq!(ips.len(), 18, "a distinct address per distinct host");
+            assert!(ips.iter().all(|ip| ip.to_string().starts_with("127.77.0.")));
+        }
+    }
+
+    #[test]
+    fn temporary_dir_is_removed_and_given_dir_is_kept() {
+        let dir = LabDir::new(None).unwrap();
+        let path = dir.path().to_path_buf();
+        assert!(path.is_dir());
+        drop(dir);
+        assert!(!path.exists());
+
+        let given = std::env::temp_dir().join(format!("m365mon-lab-given-{}", std::process::id()));
+        std::fs::create_dir_all(&given).unwrap();
+        std::fs::write(given.join("mine.txt"), "keep").unwrap();
+        drop(LabDir::new(Some(&given)).unwrap());
+        assert!(given.join("mine.txt").exists());
+        std::fs::remove_dir_all(&given).unwrap();
+    }
+}

@@ -15,15 +15,7 @@ use crate::remediation::Remediation;
 pub const SCHEMA: &str = "m365mon.report/1";
 
 fn remediation_json(r: &Remediation) -> Value {
-    json!({
-        "id": r.id,
-        "title": r.title,
-        "summary": r.summary,
-        "steps": r.steps,
-        "commands": r.commands,
-        "links": r.links,
-        "admin_only": r.admin_only,
-    })
+    serde_json::to_value(r).unwrap_or(Value::Null)
 }
 
 fn finding_json(f: &Finding) -> Value {

@@ -73,17 +73,8 @@ pub fn render(snapshot: &Snapshot, style: Style) -> String {
         let root = if f.root_cause { " [root cause]" } else { "" };
         let _ = writeln!(out, "\n{}. {} {}{}", i + 1, style.paint(f.severity, tag(f.severity)), style.bold(&f.title), root);
         let _ = writeln!(out, "   {}", f.detail);
-        let admin = if r.admin_only { " (needs an administrator)" } else { "" };
-        let _ = writeln!(out, "   What to do{admin}: {}", r.summary);
-        for (n, step) in r.steps.iter().enumerate() {
-            let _ = writeln!(out, "     {}. {}", n + 1, step);
-        }
-        for c in r.commands {
-            let admin = if c.admin { " (admin)" } else { "" };
-            let _ = writeln!(out, "     $ {}    # {}{admin}", c.text, c.label);
-        }
-        for l in r.links {
-            let _ = writeln!(out, "     More: {l}");
+        for line in crate::remediation::render_text(r).lines() {
+            let _ = writeln!(out, "   {line}");
         }
     }
     let count = |st| s.checks.iter().filter(|c| c.status == st).count();

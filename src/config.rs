@@ -1,0 +1,581 @@
+//! The configuration file: settings a technician wants every time without typing them.
+//!
+//! Precedence, highest first: command line, environment (`M365MON_*`), this file,
+//! built-in defaults. The file only fills what neither of the first two set, so a flag
+//! always wins and `M365MON_*` in a service unit overrides a shared file.
+//!
+//! Keys are the long flags, kebab-case (`timeout`, `dns-server`, `ca-file`...); an unknown
+//! key is an error naming it (a typo must not be silently ignored). Values are checked by
+//! the very same parsers as the flags, so the ranges cannot drift apart. Relative paths
+//! are relative to the file's folder, and `~/` is the home folder.
+//!
+//! Where it is looked for (the first that exists; `--config PATH` picks another):
+//! - Linux and other Unix: `$XDG_CONFIG_HOME/m365mon/config.toml`, else
+//!   `~/.config/m365mon/config.toml`
+//! - Windows: `%APPDATA%\m365mon\config.toml`
+//! - macOS: `~/Library/Application Support/m365mon/config.toml`, then the XDG places
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory};
+use serde::Deserialize;
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+use crate::cli::Cli;
+use crate::error::{line_of, read_input, InputError};
+
+/// The folder name under the platform's configuration folder.
+pub const APP_DIR: &str = "m365mon";
+/// The file name.
+pub const FILE_NAME: &str = "config.toml";
+
+/// A checked configuration file. `None` is "not set in the file".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    pub interval: Option<f64>,
+    pub timeout: Option<f64>,
+    pub theme: Option<String>,
+    pub endpoints: Option<PathBuf>,
+    pub ms_endpoints: Option<PathBuf>,
+    pub lab: Option<String>,
+    pub lab_connect: Option<PathBuf>,
+    pub dns_server: Option<SocketAddr>,
+    pub ca_files: Option<Vec<PathBuf>>,
+    pub concurrency: Option<u16>,
+    pub export_dir: Option<PathBuf>,
+}
+
+/// The file as written; every value keeps its position for error messages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    interval: Option<Spanned<f64>>,
+    timeout: Option<Spanned<f64>>,
+    theme: Option<Spanned<String>>,
+    endpoints: Option<Spanned<String>>,
+    ms_endpoints: Option<Spanned<String>>,
+    lab: Option<Spanned<String>>,
+    lab_connect: Option<Spanned<String>>,
+    dns_server: Option<Spanned<String>>,
+    ca_file: Option<Spanned<OneOrMany>>,
+    concurrency: Option<Spanned<i64>>,
+    export_dir: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "expected a path or a list of paths")]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The file keys and the command-line argument each one fills (clap ids are the `Cli`
+/// field names).
+pub const KEYS: [(&str, &str); 11] = [
+    ("interval", "interval"),
+    ("timeout", "timeout"),
+    ("theme", "theme"),
+    ("endpoints", "endpoints"),
+    ("ms-endpoints", "ms_endpoints"),
+    ("lab", "lab"),
+    ("lab-connect", "lab_connect"),
+    ("dns-server", "dns_server"),
+    ("ca-file", "ca_files"),
+    ("concurrency", "concurrency"),
+    ("export-dir", "export_dir"),
+];
+
+/// The places searched, in order, for this platform.
+pub fn candidate_paths() -> Vec<PathBuf> {
+    candidates_for(std::env::consts::OS, &|name| std::env::var_os(name))
+}
+
+/// [`candidate_paths`] for a given OS and environment (tested for every platform).
+pub fn candidates_for(os: &str, env: &dyn Fn(&str) -> Option<OsString>) -> Vec<PathBuf> {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    // Per the XDG spec a relative $XDG_CONFIG_HOME is invalid and ignored.
+    let xdg = || {
+        let mut v = Vec::new();
+        if let Some(dir) = var("XDG_CONFIG_HOME").filter(|p| p.is_absolute()) {
+            v.push(dir.join(APP_DIR).join(FILE_NAME));
+        }
+        if let Some(home) = var("HOME") {
+            let p = home.join(".config").join(APP_DIR).join(FILE_NAME);
+            if !v.contains(&p) {
+                v.push(p);
+            }
+        }
+        v
+    };
+    match os {
+        "windows" => var("APPDATA")
+            .map(|d| d.join(APP_DIR).join(FILE_NAME))
+            .into_iter()
+            .collect(),
+        "macos" => {
+            let mut v: Vec<PathBuf> = var("HOME")
+                .map(|h| {
+                    h.join("Library")
+                        .join("Application Support")
+                        .join(APP_DIR)
+                        .join(FILE_NAME)
+                })
+                .into_iter()
+                .collect();
+            v.extend(xdg());
+            v
+        }
+        _ => xdg(),
+    }
+}
+
+/// The first candidate that exists.
+pub fn find() -> Option<PathBuf> {
+    candidate_paths().into_iter().find(|p| p.is_file())
+}
+
+/// Reads the configuration: the given file (which must exist), else the first found in
+/// the usual places, else none.
+pub fn load(explicit: Option<&Path>) -> Result<Option<ConfigFile>, InputError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match find() {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+    };
+    let text = read_input(&path)?;
+    parse(&path, &text).map(Some)
+}
+
+/// Parses and checks configuration text; `path` names the file in errors and anchors
+/// relative paths.
+pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
+    let raw: RawConfig =
+        toml::from_str(text).map_err(|e| with_key(InputError::from_toml(path, text, &e), text))?;
+    let at = |span: Range<usize>, message: String| InputError::at(path, line_of(text, span.start), message);
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+
+    let mut file = ConfigFile {
+        path: path.to_path_buf(),
+        ..Default::default()
+    };
+    if let Some(v) = raw.interval {
+        file.interval =
+            Some(flag_value::<f64>("interval", &v.get_ref().to_string()).map_err(|e| at(v.span(), e))?);
+    }
+    if let Some(v) = raw.timeout {
+        file.timeout =
+            Some(flag_value::<f64>("timeout", &v.get_ref().to_string()).map_err(|e| at(v.span(), e))?);
+    }
+    if let Some(v) = raw.concurrency {
+        file.concurrency =
+            Some(flag_value::<u16>("concurrency", &v.get_ref().to_string()).map_err(|e| at(v.span(), e))?);
+    }
+    if let Some(v) = raw.dns_server {
+        file.dns_server =
+            Some(flag_value::<SocketAddr>("dns_server", v.get_ref()).map_err(|e| at(v.span(), e))?);
+    }
+    let file_path = |key: &str, v: &Spanned<String>, must_exist: bool| -> Result<PathBuf, InputError> {
+        let p = resolve(&base, v.get_ref()).map_err(|why| at(v.span(), format!("{key}: {why}")))?;
+        if must_exist && !p.is_file() {
+            let why = if p.exists() {
+                "is not a file"
+            } else {
+                "does not exist"
+            };
+            return Err(at(v.span(), format!("{key}: {} {why}", p.display())));
+        }
+        Ok(p)
+    };
+    if let Some(v) = &raw.endpoints {
+        file.endpoints = Some(file_path("endpoints", v, true)?);
+    }
+    if let Some(v) = &raw.ms_endpoints {
+        file.ms_endpoints = Some(file_path("ms-endpoints", v, true)?);
+    }
+    if let Some(v) = &raw.lab_connect {
+        // The lab may be started after the monitor's configuration is written: only the
+        // monitor, when it starts, needs the state file.
+        file.lab_connect = Some(file_path("lab-connect", v, false)?);
+    }
+    if let (Some(lab), Some(connect)) = (&raw.lab, &raw.lab_connect) {
+        let later = if lab.span().start > connect.span().start {
+            lab.span()
+        } else {
+            connect.span()
+        };
+        return Err(at(
+            later,
+            "lab and lab-connect cannot both be set: pick one lab to monitor".into(),
+        ));
+    }
+    // `lab` and `theme` are a built-in name or a file: only what looks like a path is
+    // resolved and checked here; names are checked by their own loaders.
+    if let Some(v) = &raw.lab {
+        file.lab = Some(name_or_file("lab", v, &file_path)?);
+    }
+    if let Some(v) = &raw.theme {
+        file.theme = Some(name_or_file("theme", v, &file_path)?);
+    }
+    if let Some(v) = &raw.export_dir {
+        let p = file_path("export-dir", v, false)?;
+        if p.exists() && !p.is_dir() {
+            return Err(at(
+                v.span(),
+                format!("export-dir: {} is not a folder", p.display()),
+            ));
+        }
+        file.export_dir = Some(p);
+    }
+    if let Some(v) = &raw.ca_file {
+        let list: Vec<&str> = match v.get_ref() {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(l) => l.iter().map(String::as_str).collect(),
+        };
+        let mut paths = Vec::with_capacity(list.len());
+        for s in list {
+            paths.push(file_path(
+                "ca-file",
+                &Spanned::new(v.span(), s.to_string()),
+                true,
+            )?);
+        }
+        file.ca_files = Some(paths);
+    }
+    Ok(file)
+}
+
+/// Type errors from the TOML layer name the type, not the key: prefix the key of the line
+/// at fault, and say "number" rather than "f64".
+fn with_key(mut err: InputError, text: &str) -> InputError {
+    let key = err
+        .line
+        .and_then(|l| text.lines().nth(l - 1))
+        .and_then(|line| line.split_once('='))
+        .map(|(k, _)| k.trim())
+        .filter(|k| KEYS.iter().any(|(key, _)| key == k));
+    err.message = err
+        .message
+        .replace("expected f64", "expected a number")
+        .replace("expected i64", "expected a whole number");
+    if let Some(key) = key {
+        if !err.message.contains(key) {
+            err.message = format!("{key}: {}", err.message);
+        }
+    }
+    err
+}
+
+fn name_or_file(
+    key: &str,
+    v: &Spanned<String>,
+    file_path: &dyn Fn(&str, &Spanned<String>, bool) -> Result<PathBuf, InputError>,
+) -> Result<String, InputError> {
+    let s = v.get_ref();
+    let looks_like_path = s.contains(['/', '\\']) || s.ends_with(".toml");
+    if !looks_like_path {
+        if s.trim().is_empty() {
+            return file_path(key, v, false).map(|p| p.display().to_string());
+        }
+        return Ok(s.clone());
+    }
+    Ok(file_path(key, v, true)?.display().to_string())
+}
+
+/// A path from the file: `~/` expanded, relative to the file's folder.
+fn resolve(base: &Path, value: &str) -> Result<PathBuf, String> {
+    if value.trim().is_empty() {
+        return Err("the path is empty".into());
+    }
+    let path = match value.strip_prefix("~/").or_else(|| value.strip_prefix("~\\")) {
+        Some(rest) => {
+            let home = std::env::var_os("HOME")
+                .or_else(|| std::env::var_os("USERPROFILE"))
+                .ok_or_else(|| format!("{value}: no home folder to expand ~ to"))?;
+            PathBuf::from(home).join(rest)
+        }
+        None => PathBuf::from(value),
+    };
+    Ok(if path.is_absolute() { path } else { base.join(path) })
+}
+
+/// Parses `value` exactly as the flag with clap id `id` would be parsed on the command
+/// line, so the file and the flags share one definition of what is valid.
+fn flag_value<T: Clone + Send + Sync + 'static>(id: &str, value: &str) -> Result<T, String> {
+    let cli = Cli::command();
+    let Some(arg) = cli.get_arguments().find(|a| a.get_id() == id) else {
+        return Err(format!("internal: no command-line flag {id}"));
+    };
+    let key = KEYS.iter().find(|(_, i)| *i == id).map_or(id, |(k, _)| k);
+    let long = arg.get_long().unwrap_or(id).to_string();
+    // Only the value parser matters: no environment, no default, no relations.
+    let alone = arg
+        .clone()
+        .env(None)
+        .default_value(None)
+        .global(false)
+        .required(false);
+    let parsed = clap::Command::new("config")
+        .no_binary_name(true)
+        .arg(alone)
+        .try_get_matches_from([format!("--{long}={value}")]);
+    match parsed {
+        Ok(m) => m
+            .get_one::<T>(id)
+            .cloned()
+            .ok_or_else(|| format!("{key}: no value")),
+        Err(e) => {
+            let why = std::error::Error::source(&e)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| {
+                    e.to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_string()
+                });
+            Err(format!("{key} = {value}: {why}"))
+        }
+    }
+}
+
+/// Whether the file may fill this argument: nobody set it (it has its default or none).
+fn free(matches: &ArgMatches, id: &str) -> bool {
+    matches!(matches.value_source(id), None | Some(ValueSource::DefaultValue))
+}
+
+/// Fills from the file every setting that neither the command line nor the environment
+/// gave. `matches` are the ones `cli` was built from.
+pub fn apply(cli: &mut Cli, matches: &ArgMatches, file: &ConfigFile) {
+    let free = |id: &str| free(matches, id);
+    let t = &mut cli.target;
+    let m = &mut cli.monitor;
+    if let (true, Some(v)) = (free("interval"), file.interval) {
+        m.interval = v;
+    }
+    if let (true, Some(v)) = (free("timeout"), file.timeout) {
+        t.timeout = v;
+    }
+    if let (true, Some(v)) = (free("theme"), &file.theme) {
+        m.theme = Some(v.clone());
+    }
+    if let (true, Some(v)) = (free("endpoints"), &file.endpoints) {
+        t.endpoints = Some(v.clone());
+    }
+    if let (true, Some(v)) = (free("ms_endpoints"), &file.ms_endpoints) {
+        t.ms_endpoints = Some(v.clone());
+    }
+    // `lab` and `lab-connect` are one choice: what the user picked replaces the file's
+    // choice as a whole, whichever of the two each side names.
+    if free("lab") && free("lab_connect") {
+        if let Some(v) = &file.lab {
+            t.lab = Some(v.clone());
+        }
+        if let Some(v) = &file.lab_connect {
+            t.lab_connect = Some(v.clone());
+        }
+    }
+    if let (true, Some(v)) = (free("dns_server"), file.dns_server) {
+        t.dns_server = Some(v);
+    }
+    if let (true, Some(v)) = (free("ca_files"), &file.ca_files) {
+        t.ca_files = v.clone();
+    }
+    if let (true, Some(v)) = (free("concurrency"), file.concurrency) {
+        t.concurrency = v;
+    }
+    if let (true, Some(v)) = (free("export_dir"), &file.export_dir) {
+        m.export_dir = Some(v.clone());
+    }
+}
+
+/// `m365mon config template`: every key, commented out, with its default.
+pub fn template() -> String {
+    let path = candidate_paths()
+        .into_iter()
+        .next()
+        .map(|p| p.display().to_string());
+    let mut out = String::new();
+    out.push_str("# m365mon configuration file.\n");
+    if let Some(p) = path {
+        out.push_str(&format!("# Save it as {p} (or pass --config PATH).\n"));
+    }
+    out.push_str(
+        "# Command-line flags and M365MON_* environment variables override what is set here.\n\
+         # Relative paths are relative to this file's folder; ~/ is your home folder.\n\
+         # Uncomment a line to set it.\n\
+         \n\
+         # Seconds between sweeps of the live monitor (0.05 to 3600).\n\
+         # interval = 5\n\
+         \n\
+         # Cap for each probe stage (DNS, TCP, TLS, HTTP), in seconds (0.05 to 3600).\n\
+         # timeout = 3\n\
+         \n\
+         # How many endpoints are probed at once (1 to 512).\n\
+         # concurrency = 32\n\
+         \n\
+         # Theme: dark, light, high-contrast, monochrome, or a theme TOML file.\n\
+         # theme = \"dark\"\n\
+         \n\
+         # A TOML endpoint catalog that extends or replaces the built-in list.\n\
+         # endpoints = \"endpoints.toml\"\n\
+         \n\
+         # Microsoft's endpoint web service JSON (endpoints/Worldwide) to import.\n\
+         # ms-endpoints = \"worldwide.json\"\n\
+         \n\
+         # Ask this DNS server (IP or IP:PORT) instead of the system's resolvers.\n\
+         # dns-server = \"192.0.2.53\"\n\
+         \n\
+         # Extra root certificates to trust (PEM): one path or a list.\n\
+         # ca-file = [\"corp-root.pem\"]\n\
+         \n\
+         # Folder where the monitor's export key writes reports.\n\
+         # export-dir = \"~/m365mon-reports\"\n\
+         \n\
+         # Monitor a built-in lab scenario (or scenario file) instead of the real endpoints;\n\
+         # or a lab started elsewhere with `m365mon lab serve --state-file FILE`. Not both.\n\
+         # lab = \"healthy\"\n\
+         # lab-connect = \"lab-state.json\"\n",
+    );
+    out
+}
+
+/// `m365mon config path`: where the file is read from, and where else it was looked for.
+pub fn path_report(explicit: Option<&Path>) -> String {
+    let state = |p: &Path| if p.is_file() { "found" } else { "not found" };
+    if let Some(p) = explicit {
+        return format!("{} ({}, given with --config)\n", p.display(), state(p));
+    }
+    let candidates = candidate_paths();
+    let mut out = String::new();
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(p) => out.push_str(&format!("{} (in use)\n", p.display())),
+        None => match candidates.first() {
+            Some(p) => out.push_str(&format!(
+                "{} (not found: create it there, e.g. with `m365mon config template`)\n",
+                p.display()
+            )),
+            None => {
+                out.push_str("no configuration folder: set HOME (or APPDATA on Windows), or pass --config\n")
+            }
+        },
+    }
+    if candidates.len() > 1 {
+        out.push_str("searched, in order:\n");
+        for p in &candidates {
+            out.push_str(&format!("  {} ({})\n", p.display(), state(p)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn platform_places() {
+        let linux = candidates_for("linux", &env(&[("HOME", "/home/u"), ("XDG_CONFIG_HOME", "/xdg")]));
+        assert_eq!(
+            linux,
+            [
+                PathBuf::from("/xdg/m365mon/config.toml"),
+                PathBuf::from("/home/u/.config/m365mon/config.toml")
+            ]
+        );
+        let relative_xdg = candidates_for("linux", &env(&[("HOME", "/home/u"), ("XDG_CONFIG_HOME", "rel")]));
+        assert_eq!(
+            relative_xdg,
+            [PathBuf::from("/home/u/.config/m365mon/config.toml")]
+        );
+        let win = candidates_for("windows", &env(&[("APPDATA", "C:\\Users\\u\\AppData\\Roaming")]));
+        assert_eq!(
+            win,
+            [PathBuf::from("C:\\Users\\u\\AppData\\Roaming")
+                .join("m365mon")
+                .join("config.toml")]
+        );
+        let mac = candidates_for("macos", &env(&[("HOME", "/Users/u")]));
+        assert_eq!(
+            mac,
+            [
+                PathBuf::from("/Users/u/Library/Application Support/m365mon/config.toml"),
+                PathBuf::from("/Users/u/.config/m365mon/config.toml")
+            ]
+        );
+        assert!(candidates_for("linux", &env(&[])).is_empty());
+    }
+
+    #[test]
+    fn every_key_fills_an_existing_flag() {
+        let cli = Cli::command();
+        for (key, id) in KEYS {
+            let arg = cli.get_arguments().find(|a| a.get_id() == id);
+            let arg = arg.unwrap_or_else(|| panic!("config key {key}: no flag with id {id}"));
+            assert_eq!(arg.get_long(), Some(key), "config keys mirror the long flags");
+            assert!(
+                template().contains(&format!("# {key} = ")),
+                "template lacks {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn flag_parsers_are_reused() {
+        assert_eq!(flag_value::<f64>("timeout", "2.5"), Ok(2.5));
+        let e = flag_value::<f64>("timeout", "0").unwrap_err();
+        assert!(
+            e.starts_with("timeout = 0: ") && e.contains("out of range"),
+            "{e}"
+        );
+        let e = flag_value::<u16>("concurrency", "0").unwrap_err();
+        assert!(e.starts_with("concurrency = 0: ") && e.contains("1..=512"), "{e}");
+        assert_eq!(
+            flag_value::<SocketAddr>("dns_server", "10.0.0.1"),
+            Ok("10.0.0.1:53".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn template_is_valid_when_uncommented() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "endpoints.toml",
+            "worldwide.json",
+            "corp-root.pem",
+            "lab-state.json",
+        ] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        // Every "# key = value" line uncommented, minus the second of the lab pair.
+        let text: String = template()
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.contains(" = ") && !l.starts_with("lab-connect") && !l.starts_with("export-dir"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c = parse(&dir.path().join("config.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(
+            (c.interval, c.timeout, c.concurrency),
+            (Some(5.0), Some(3.0), Some(32))
+        );
+        assert_eq!(c.ca_files, Some(vec![dir.path().join("corp-root.pem")]));
+        assert_eq!(c.lab.as_deref(), Some("healthy"));
+    }
+}

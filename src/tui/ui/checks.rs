@@ -1,0 +1,198 @@
+//! The check panes: one row per check with its light. Endpoint rows also carry a light
+//! per probe stage, the latest latency, the recent history (so flapping shows) and how
+//! long the current status has lasted; network and host rows carry their summary.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+
+use super::text;
+use crate::model::{CheckResult, StageName, Status};
+use crate::tui::app::{App, Focus, Pane};
+use crate::tui::glyphs;
+
+/// History glyphs shown at most; the snapshot keeps more for the detail view.
+const HISTORY: usize = 20;
+const SINCE: u16 = 6;
+const LATENCY: u16 = 7;
+/// The name column never gets narrower than this.
+const NAME_MIN: u16 = 16;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
+    let theme = app.theme();
+    let rows = app.pane_rows(pane);
+    let all = app.snapshot.checks.iter().filter(|c| c.kind == pane.kind());
+    let count = |s: Status| all.clone().filter(|c| c.status == s).count();
+    let mut title = vec![Span::styled(format!(" {} ", pane.title()), theme.title())];
+    for status in [Status::Fail, Status::Warn, Status::Pass, Status::Skip] {
+        let n = count(status);
+        if n > 0 {
+            title.push(Span::styled(format!("{} {n} {} ", glyphs::glyph(status), status), theme.status(status)));
+        }
+    }
+    if app.failing_only {
+        title.push(Span::styled("[failing only] ", theme.accent()));
+    }
+    let block = Block::bordered().title(Line::from(title)).border_style(theme.border(app.focus == Focus::Checks));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    if rows.is_empty() {
+        frame.render_widget(Paragraph::new(empty_message(app, pane)).style(theme.dim()), inner);
+        return;
+    }
+
+    let selected = app.selected.as_deref().and_then(|id| rows.iter().position(|c| c.id == id));
+    let offset_cell = &app.metrics.table_offset[pane.index()];
+    // Never leave blank rows at the bottom while rows are scrolled away at the top (after
+    // the pane grew back); the table then moves the offset to keep the selection shown.
+    let header_rows = usize::from(pane == Pane::Endpoints);
+    let fits = usize::from(inner.height).saturating_sub(header_rows);
+    let offset = offset_cell.get().min(rows.len().saturating_sub(fits));
+    let mut state = TableState::default().with_offset(offset).with_selected(selected);
+    let table = match pane {
+        Pane::Endpoints => endpoint_table(app, &rows, inner.width),
+        Pane::Network | Pane::Host => summary_table(app, &rows, inner.width),
+    };
+    frame.render_stateful_widget(table.row_highlight_style(theme.selected()), inner, &mut state);
+    offset_cell.set(state.offset());
+}
+
+fn empty_message(app: &App, pane: Pane) -> Line<'static> {
+    let theme = app.theme();
+    if app.snapshot.sweeps == 0 && app.snapshot.checks.is_empty() {
+        return Line::from(vec![
+            Span::styled(format!("{} ", glyphs::PENDING), theme.pending()),
+            Span::raw("Waiting for the first sweep..."),
+        ]);
+    }
+    let total = app.snapshot.checks.iter().filter(|c| c.kind == pane.kind()).count();
+    if app.failing_only && total > 0 {
+        Line::from(format!("None of {total} failing (f shows all)."))
+    } else {
+        Line::from("No checks of this kind in the catalog.")
+    }
+}
+
+/// Width of everything but the name and history columns: light, DNS, TCP, TLS, HTTP,
+/// latency, since, and one space between those eight columns.
+const FIXED: u16 = 1 + 3 + 3 + 3 + 4 + LATENCY + SINCE + 7;
+/// Names up to this long get their full width before the history strip gets any.
+const NAME_WANTED: u16 = 36;
+
+/// How wide the history strip is at this width: names come first (up to their length or
+/// [`NAME_WANTED`]), then up to [`HISTORY`] results; fewer than 5 are not worth showing.
+fn history_width(width: u16, longest_name: u16) -> u16 {
+    let name = longest_name.clamp(NAME_MIN, NAME_WANTED);
+    let spare = width.saturating_sub(FIXED + name + 1);
+    if spare >= 5 {
+        spare.min(HISTORY as u16)
+    } else {
+        0
+    }
+}
+
+fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> {
+    let theme = app.theme();
+    let longest = rows.iter().map(|c| text::check_name(&c.id).chars().count()).max().unwrap_or(0);
+    let history_cols = history_width(width, longest.min(usize::from(NAME_WANTED)) as u16);
+    let name_width =
+        usize::from(width.saturating_sub(FIXED + if history_cols > 0 { history_cols + 1 } else { 0 }));
+    let mut header = vec!["", "Endpoint", "DNS", "TCP", "TLS", "HTTP", "Latency"];
+    if history_cols > 0 {
+        header.push("History");
+    }
+    header.push("Since");
+    let header = Row::new(header.into_iter().map(Cell::from)).style(theme.dim());
+
+    let body = rows.iter().map(|c| {
+        let mut cells = vec![
+            Cell::from(glyphs::light(theme, c.status)),
+            Cell::from(text::fit_name(text::check_name(&c.id), name_width)),
+        ];
+        for stage in StageName::ALL {
+            let light = match c.stage(stage) {
+                Some(s) => glyphs::light(theme, s.status),
+                None => glyphs::not_run(theme),
+            };
+            cells.push(Cell::from(Line::from(vec![Span::raw(" "), light])));
+        }
+        cells.push(Cell::from(Line::from(text::latency(c.duration_ms)).right_aligned()));
+        if history_cols > 0 {
+            cells.push(Cell::from(history(app, c, usize::from(history_cols))));
+        }
+        cells.push(Cell::from(since(app, c)));
+        Row::new(cells)
+    });
+
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(3),
+        Constraint::Length(3),
+        Constraint::Length(3),
+        Constraint::Length(4),
+        Constraint::Length(LATENCY),
+    ];
+    if history_cols > 0 {
+        widths.push(Constraint::Length(history_cols));
+    }
+    widths.push(Constraint::Length(SINCE));
+    Table::new(body, widths).header(header).column_spacing(1)
+}
+
+fn summary_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> {
+    let theme = app.theme();
+    let longest = rows.iter().map(|c| text::short_check_name(&c.id).chars().count()).max().unwrap_or(0);
+    let name_width = (longest as u16).clamp(6, (width / 3).max(6));
+    let body = rows.iter().map(|c| {
+        Row::new(vec![
+            Cell::from(glyphs::light(theme, c.status)),
+            Cell::from(text::fit_name(text::short_check_name(&c.id), usize::from(name_width))),
+            Cell::from(c.summary.clone()),
+            Cell::from(since(app, c)),
+        ])
+    });
+    let widths =
+        [Constraint::Length(1), Constraint::Length(name_width), Constraint::Fill(1), Constraint::Length(SINCE)];
+    Table::new(body, widths).column_spacing(1)
+}
+
+/// The last results as lights, newest on the right.
+fn history(app: &App, c: &CheckResult, width: usize) -> Line<'static> {
+    let theme = app.theme();
+    let points = app.snapshot.history.get(&c.id);
+    let recent: Vec<Status> = points
+        .map(|h| h.iter().rev().take(width).rev().map(|p| p.status).collect())
+        .unwrap_or_default();
+    let mut spans = vec![Span::raw(" ".repeat(width - recent.len()))];
+    spans.extend(recent.into_iter().map(|s| glyphs::light(theme, s).style(strip_bold(theme.status(s)))));
+    Line::from(spans)
+}
+
+/// History glyphs are many; bold on all of them would shout.
+fn strip_bold(style: Style) -> Style {
+    style.remove_modifier(ratatui::style::Modifier::BOLD)
+}
+
+fn since(app: &App, c: &CheckResult) -> Line<'static> {
+    let age = app.snapshot.since.get(&c.id).map(|t| text::age(*t, app.now)).unwrap_or_default();
+    Line::from(age).right_aligned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_get_their_width_before_the_history_strip() {
+        assert_eq!(history_width(200, 61), 20);
+        assert_eq!(history_width(78, 61), 78 - FIXED - NAME_WANTED - 1);
+        assert_eq!(history_width(78, 20), 20);
+        assert_eq!(history_width(FIXED + NAME_MIN + 1 + 5, 10), 5);
+        assert_eq!(history_width(FIXED + NAME_MIN + 1 + 4, 10), 0);
+        assert_eq!(history_width(0, 0), 0);
+    }
+}

@@ -1,0 +1,243 @@
+//! Screens rendered on a test backend from hand-made snapshots, compared with insta
+//! snapshots (`src/tui/ui/snapshots/`), plus the resize sweep that must never panic.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use ratatui::Terminal;
+
+use crate::tui::app::{App, Focus};
+use crate::tui::fixtures;
+use crate::tui::theme::Theme;
+
+fn terminal(w: u16, h: u16) -> Terminal<TestBackend> {
+    Terminal::new(TestBackend::new(w, h)).unwrap()
+}
+
+fn draw(app: &App, w: u16, h: u16) -> Buffer {
+    let mut t = terminal(w, h);
+    t.draw(|f| super::render(f, app)).unwrap();
+    t.backend().buffer().clone()
+}
+
+/// The screen's text, one line per row, trailing blanks removed.
+fn text(buffer: &Buffer) -> String {
+    let w = usize::from(buffer.area.width);
+    buffer
+        .content
+        .chunks(w)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    text(&draw(app, w, h))
+}
+
+fn keys(app: &mut App, codes: &[KeyCode]) {
+    for c in codes {
+        app.on_key(KeyEvent::new(*c, KeyModifiers::NONE));
+    }
+}
+
+/// Row and column of the first occurrence of `needle` on screen.
+fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let screen = text(buffer);
+    screen.lines().enumerate().find_map(|(y, line)| {
+        line.find(needle).map(|byte| (y as u16, line[..byte].chars().count() as u16))
+    })
+}
+
+#[test]
+fn healthy_screen() {
+    let app = fixtures::app(fixtures::healthy(), Theme::default());
+    insta::assert_snapshot!("healthy_120x36", screen(&app, 120, 36));
+}
+
+#[test]
+fn healthy_screen_with_a_passing_endpoint_selected_says_what_was_verified() {
+    let mut app = fixtures::app(fixtures::healthy(), Theme::default());
+    keys(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    let s = screen(&app, 120, 36);
+    assert!(s.contains("Healthy: ols.officeapps.live.com/olsc"), "{s}");
+    assert!(s.contains("TLSv1.3, chain ends in DigiCert Global Root G2"), "{s}");
+    insta::assert_snapshot!("healthy_selected_120x36", s);
+}
+
+#[test]
+fn failure_with_top_finding_on_a_wide_screen() {
+    let app = fixtures::app(fixtures::failing(), Theme::default());
+    let s = screen(&app, 160, 44);
+    assert!(s.contains("Top finding (1 of 2)"), "{s}");
+    assert!(s.contains("LAB activation-blocked"), "{s}");
+    insta::assert_snapshot!("failing_160x44", s);
+}
+
+#[test]
+fn failure_with_a_selected_check_shows_its_remediation_in_80_columns() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::default());
+    keys(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+    assert_eq!(app.selected.as_deref(), Some("endpoint:activation.sls.microsoft.com"));
+    let s = screen(&app, 80, 50);
+    assert!(s.contains("Why it fails: activation.sls.microsoft.com"), "{s}");
+    assert!(s.contains("What to do: [administrator]"), "{s}");
+    assert!(s.contains("│ 1. "), "numbered steps: {s}");
+    insta::assert_snapshot!("failing_selected_80x50", s);
+}
+
+#[test]
+fn remediation_panel_scrolls_to_the_links() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::default());
+    keys(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+    let before = screen(&app, 80, 30);
+    assert!(!before.contains("https://learn.microsoft.com/"), "{before}");
+    keys(&mut app, &[KeyCode::Tab]);
+    assert_eq!(app.focus, Focus::Remediation);
+    keys(&mut app, &[KeyCode::End]);
+    let after = screen(&app, 80, 30);
+    assert!(after.contains("https://learn.microsoft.com/"), "{after}");
+    assert!(after.contains("j/k scrolls"), "{after}");
+}
+
+#[test]
+fn detail_view_shows_stages_chain_and_error() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::default());
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("Detail: activation.sls.microsoft.com"), "{s}");
+    assert!(s.contains("x TCP      3.0 s  no answer to SYN within 3 s [tcp-timeout]"), "{s}");
+    insta::assert_snapshot!("detail_failing_120x40", s);
+
+    let mut app = fixtures::app(fixtures::healthy(), Theme::default());
+    keys(&mut app, &[KeyCode::Down, KeyCode::Enter]);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("CN=Microsoft Azure RSA TLS Issuing CA 03"), "{s}");
+    insta::assert_snapshot!("detail_healthy_120x40", s);
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::default());
+    keys(&mut app, &[KeyCode::Char('?')]);
+    let s = screen(&app, 100, 36);
+    for b in crate::tui::keys::BINDINGS {
+        assert!(s.contains(b.keys), "help lacks {}: {s}", b.keys);
+    }
+    insta::assert_snapshot!("help_100x36", s);
+}
+
+#[test]
+fn too_small_notice_names_the_minimum() {
+    let app = fixtures::app(fixtures::failing(), Theme::default());
+    let s = screen(&app, 40, 10);
+    assert!(s.contains("terminal too small"), "{s}");
+    insta::assert_snapshot!("too_small_40x10", s);
+}
+
+#[test]
+fn monochrome_screen_reads_by_shape_and_uses_no_colour() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::monochrome());
+    keys(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    let buffer = draw(&app, 120, 36);
+    for cell in &buffer.content {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "coloured cell {cell:?}");
+    }
+    // The selected row is shown in reverse video, the failing light in bold.
+    let (y, x) = find(&buffer, "ols.officeapps.live.com/olsc").unwrap();
+    assert!(buffer[(x, y)].modifier.contains(Modifier::REVERSED));
+    assert_eq!(buffer[(x - 2, y)].symbol(), "x");
+    assert!(buffer[(x - 2, y)].modifier.contains(Modifier::BOLD));
+    insta::assert_snapshot!("monochrome_failing_120x36", text(&buffer));
+}
+
+#[test]
+fn dark_theme_colours_lights_by_status() {
+    let app = fixtures::app(fixtures::failing(), Theme::default());
+    let buffer = draw(&app, 120, 36);
+    let (y, x) = find(&buffer, "activation.sls.microsoft.com").unwrap();
+    assert_eq!(buffer[(x - 2, y)].symbol(), "x");
+    assert_eq!(buffer[(x - 2, y)].fg, Theme::default().palette.fail);
+    let (y, x) = find(&buffer, "officecdn.microsoft.com").unwrap();
+    assert_eq!(buffer[(x - 2, y)].symbol(), "+");
+    assert_eq!(buffer[(x - 2, y)].fg, Theme::default().palette.pass);
+}
+
+#[test]
+fn waiting_for_the_first_sweep() {
+    let app = fixtures::app(fixtures::starting(), Theme::default());
+    let s = screen(&app, 100, 24);
+    assert!(s.contains("[?] WAITING"), "{s}");
+    assert!(s.contains("Waiting for the first sweep..."), "{s}");
+    assert!(!s.contains("Network"), "no pane for checks that do not exist: {s}");
+}
+
+#[test]
+fn failing_only_filter_and_marker_input_show_in_panes_and_footer() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::default());
+    keys(&mut app, &[KeyCode::Char('f'), KeyCode::Char('m')]);
+    for c in "rule 42".chars() {
+        app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    let mut t = terminal(100, 30);
+    t.draw(|f| super::render(f, &app)).unwrap();
+    let s = text(t.backend().buffer());
+    assert!(s.contains("[failing only]"), "{s}");
+    assert!(!s.contains("officecdn.microsoft.com"), "{s}");
+    assert!(s.contains("None of 1 failing (f shows all)."), "{s}");
+    assert!(s.contains("Marker: rule 42"), "{s}");
+    let (x, y) = t.get_cursor_position().map(|p| (p.x, p.y)).unwrap();
+    assert_eq!((x, y), (15, 29), "cursor after the typed text");
+}
+
+#[test]
+fn events_show_changes_and_markers_in_local_time_newest_last() {
+    let app = fixtures::app(fixtures::failing(), Theme::default());
+    let s = screen(&app, 160, 44);
+    let changes: Vec<&str> = s.lines().filter(|l| l.contains(" -> ")).collect();
+    assert!(
+        changes.last().unwrap().contains("14:01:57 login.microsoftonline.com pass -> warn: HTTP 200 in 2.4 s (slow)"),
+        "{s}"
+    );
+    assert!(s.contains("13:58:12 * marker: firewall rule 42 applied"), "{s}");
+}
+
+#[test]
+fn every_size_from_200x60_down_to_10x4_and_back_draws_without_panicking() {
+    let mut states: Vec<App> = Vec::new();
+    states.push(fixtures::app(fixtures::failing(), Theme::default()));
+    let mut selected = fixtures::app(fixtures::failing(), Theme::monochrome());
+    keys(&mut selected, &[KeyCode::End, KeyCode::Char('f')]);
+    states.push(selected);
+    let mut detail = fixtures::app(fixtures::failing(), Theme::default());
+    keys(&mut detail, &[KeyCode::Enter]);
+    states.push(detail);
+    let mut help = fixtures::app(fixtures::healthy(), Theme::default());
+    keys(&mut help, &[KeyCode::Char('?')]);
+    states.push(help);
+    let mut marker = fixtures::app(fixtures::starting(), Theme::default());
+    keys(&mut marker, &[KeyCode::Char('m')]);
+    states.push(marker);
+
+    let mut sizes: Vec<(u16, u16)> = Vec::new();
+    for w in (10..=200).rev().step_by(10) {
+        for h in (4..=60).rev().step_by(4) {
+            sizes.push((w, h));
+        }
+    }
+    sizes.extend([(59, 16), (60, 15), (60, 16), (139, 30), (140, 30), (1, 1)]);
+    let back: Vec<(u16, u16)> = sizes.iter().rev().copied().collect();
+    for app in &states {
+        let mut t = terminal(200, 60);
+        t.draw(|f| super::render(f, app)).unwrap();
+        let original = text(t.backend().buffer());
+        for &(w, h) in sizes.iter().chain(&back) {
+            t.backend_mut().resize(w, h);
+            t.draw(|f| super::render(f, app)).unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+        }
+        t.backend_mut().resize(200, 60);
+        t.draw(|f| super::render(f, app)).unwrap();
+        assert_eq!(text(t.backend().buffer()), original, "layout restored after resizing back");
+    }
+}

@@ -1,0 +1,195 @@
+//! The configuration file: every bad file names itself, the line and what is wrong; good
+//! files fill only what the command line left alone.
+
+use clap::{CommandFactory, FromArgMatches};
+use m365mon::cli::Cli;
+use m365mon::config::{self, ConfigFile};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/invalid_configs")
+        .join(name)
+}
+
+/// (fixture, line, words the message must contain)
+const INVALID: &[(&str, usize, &[&str])] = &[
+    ("unknown-key.toml", 3, &["unknown field `intervall`", "interval"]),
+    ("unknown-table.toml", 1, &["unknown field `serve`"]),
+    (
+        "wrong-type.toml",
+        3,
+        &["timeout: invalid type: string \"fast\", expected a number"],
+    ),
+    ("interval-out-of-range.toml", 1, &["interval = 0", "out of range"]),
+    (
+        "concurrency-out-of-range.toml",
+        2,
+        &["concurrency = 1000", "1..=512"],
+    ),
+    (
+        "bad-dns-server.toml",
+        1,
+        &["dns-server = dns.example.com", "not an IP address"],
+    ),
+    (
+        "missing-endpoints.toml",
+        2,
+        &["endpoints:", "no-such-catalog.toml does not exist"],
+    ),
+    (
+        "missing-ca-file.toml",
+        1,
+        &["ca-file:", "no-such-root.pem does not exist"],
+    ),
+    (
+        "ca-file-wrong-type.toml",
+        1,
+        &["ca-file: expected a path or a list of paths"],
+    ),
+    (
+        "export-dir-is-a-file.toml",
+        1,
+        &["export-dir:", "is not a folder"],
+    ),
+    ("empty-path.toml", 1, &["ms-endpoints: the path is empty"]),
+    (
+        "lab-and-lab-connect.toml",
+        2,
+        &["lab and lab-connect cannot both be set"],
+    ),
+    (
+        "missing-theme-file.toml",
+        1,
+        &["theme:", "no-such-theme.toml does not exist"],
+    ),
+    ("syntax.toml", 2, &[]),
+];
+
+#[test]
+fn every_invalid_config_names_file_line_and_problem() {
+    let dir = fixture("");
+    let mut listed: Vec<String> = INVALID.iter().map(|(f, _, _)| f.to_string()).collect();
+    listed.sort();
+    let mut present: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    present.sort();
+    assert_eq!(
+        listed, present,
+        "every fixture in tests/invalid_configs is checked"
+    );
+
+    for (name, line, words) in INVALID {
+        let path = fixture(name);
+        let err = config::load(Some(&path)).expect_err(name);
+        assert_eq!(err.file.as_deref(), Some(path.as_path()), "{name}: {err}");
+        assert_eq!(err.line, Some(*line), "{name}: {err}");
+        for w in *words {
+            assert!(err.message.contains(w), "{name}: {:?} lacks {w:?}", err.message);
+        }
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(&format!("{}:{line}: ", path.display())),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains('\n') || *name == "syntax.toml",
+            "one line: {shown}"
+        );
+    }
+}
+
+#[test]
+fn a_named_file_must_exist_and_an_absent_default_is_fine() {
+    let missing = fixture("no-such-config.toml");
+    let err = config::load(Some(&missing)).unwrap_err();
+    assert_eq!(err.to_string(), format!("{}: file not found", missing.display()));
+    let report = config::path_report(Some(&missing));
+    assert!(report.contains("not found, given with --config"), "{report}");
+}
+
+fn parse_cli(args: &[&str]) -> (Cli, clap::ArgMatches) {
+    let matches = Cli::command().try_get_matches_from(args).unwrap();
+    let cli = Cli::from_arg_matches(&matches).unwrap();
+    (cli, matches)
+}
+
+fn good_file(dir: &Path) -> ConfigFile {
+    std::fs::write(dir.join("corp.pem"), "").unwrap();
+    std::fs::write(dir.join("catalog.toml"), "").unwrap();
+    let text = "interval = 2\ntimeout = 7\nconcurrency = 4\ntheme = \"light\"\ndns-server = \"10.1.1.1:5353\"\n\
+                ca-file = \"corp.pem\"\nendpoints = \"catalog.toml\"\nexport-dir = \"reports\"\nlab = \"healthy\"\n";
+    config::parse(&dir.join("config.toml"), text).unwrap()
+}
+
+#[test]
+fn the_file_fills_defaults_and_relative_paths_follow_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = good_file(dir.path());
+    let (mut cli, matches) = parse_cli(&["m365mon"]);
+    config::apply(&mut cli, &matches, &file);
+    assert_eq!(
+        (cli.monitor.interval, cli.target.timeout, cli.target.concurrency),
+        (2.0, 7.0, 4)
+    );
+    assert_eq!(cli.monitor.theme.as_deref(), Some("light"));
+    assert_eq!(cli.target.dns_server, Some("10.1.1.1:5353".parse().unwrap()));
+    assert_eq!(cli.target.ca_files, [dir.path().join("corp.pem")]);
+    assert_eq!(cli.target.endpoints, Some(dir.path().join("catalog.toml")));
+    assert_eq!(cli.monitor.export_dir, Some(dir.path().join("reports")));
+    assert_eq!(cli.target.lab.as_deref(), Some("healthy"));
+}
+
+#[test]
+fn the_command_line_wins_over_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = good_file(dir.path());
+    // Global flags given after the subcommand count as given, too.
+    let (mut cli, matches) = parse_cli(&[
+        "m365mon",
+        "check",
+        "--timeout",
+        "1",
+        "--ca-file",
+        "/given.pem",
+        "--concurrency",
+        "32",
+        "--lab-connect",
+        "/tmp/state.json",
+    ]);
+    config::apply(&mut cli, &matches, &file);
+    assert_eq!(cli.target.timeout, 1.0);
+    assert_eq!(
+        cli.target.ca_files,
+        [PathBuf::from("/given.pem")],
+        "a list from the flags replaces the file's"
+    );
+    assert_eq!(
+        cli.target.concurrency, 32,
+        "a flag equal to the default still wins"
+    );
+    assert_eq!(
+        cli.monitor.interval, 2.0,
+        "what the flags left alone comes from the file"
+    );
+    assert_eq!(
+        cli.target.lab, None,
+        "the file's lab does not add to a lab chosen on the command line"
+    );
+    assert_eq!(cli.target.lab_connect, Some(PathBuf::from("/tmp/state.json")));
+}
+
+#[test]
+fn an_empty_file_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "# nothing set\n").unwrap();
+    let file = config::load(Some(&path)).unwrap().unwrap();
+    let (mut cli, matches) = parse_cli(&["m365mon"]);
+    let before = format!("{cli:?}");
+    config::apply(&mut cli, &matches, &file);
+    assert_eq!(format!("{cli:?}"), before);
+}
