@@ -99,6 +99,9 @@ pub enum Command {
         /// Print nothing; only the exit code tells (for Intune and RMM scripts)
         #[arg(long, short)]
         quiet: bool,
+        /// Replace user names, UPNs, host names, domains and proxy credentials by placeholders
+        #[arg(long)]
+        redact: bool,
     },
     /// List the endpoint catalog in effect
     Endpoints {

@@ -58,7 +58,7 @@ fn session_options(cli: &Cli) -> SessionOptions {
 async fn dispatch(cli: Cli) -> ExitCode {
     match &cli.command {
         None | Some(Command::Monitor) => live(&cli).await,
-        Some(Command::Check { format, quiet }) => check(&cli, *format, *quiet).await,
+        Some(Command::Check { format, quiet, redact }) => check(&cli, *format, *quiet, *redact).await,
         Some(Command::Endpoints { format }) => endpoints(&cli, *format),
         Some(Command::Lab { command }) => match command {
             LabCommand::Scenarios => {
@@ -152,7 +152,7 @@ fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn check(cli: &Cli, format: ReportFormat, quiet: bool) -> ExitCode {
+async fn check(cli: &Cli, format: ReportFormat, quiet: bool, redact: bool) -> ExitCode {
     let session = match Session::prepare(&session_options(cli)).await {
         Ok(s) => s,
         Err(e) => return fail(e),
@@ -170,6 +170,7 @@ async fn check(cli: &Cli, format: ReportFormat, quiet: bool) -> ExitCode {
                 report::text::render(snapshot, report::text::Style { color })
             }
         };
+        let text = if redact { report::redact::Redactor::for_snapshot(snapshot).apply(&text) } else { text };
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
