@@ -158,51 +158,38 @@ pub fn load(explicit: Option<&Path>) -> Result<Option<ConfigFile>, InputError> {
 pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
     let raw: RawConfig =
         toml::from_str(text).map_err(|e| with_key(InputError::from_toml(path, text, &e), text))?;
-    let at = |span: Range<usize>, message: String| InputError::at(path, line_of(text, span.start), message);
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let cx = Checker {
+        path,
+        text,
+        base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
 
     let mut file = ConfigFile {
         path: path.to_path_buf(),
         ..Default::default()
     };
     if let Some(v) = raw.interval {
-        file.interval =
-            Some(flag_value::<f64>("interval", &v.get_ref().to_string()).map_err(|e| at(v.span(), e))?);
+        file.interval = Some(cx.flag::<f64>("interval", v.span(), &v.get_ref().to_string())?);
     }
     if let Some(v) = raw.timeout {
-        file.timeout =
-            Some(flag_value::<f64>("timeout", &v.get_ref().to_string()).map_err(|e| at(v.span(), e))?);
+        file.timeout = Some(cx.flag::<f64>("timeout", v.span(), &v.get_ref().to_string())?);
     }
     if let Some(v) = raw.concurrency {
-        file.concurrency =
-            Some(flag_value::<u16>("concurrency", &v.get_ref().to_string()).map_err(|e| at(v.span(), e))?);
+        file.concurrency = Some(cx.flag::<u16>("concurrency", v.span(), &v.get_ref().to_string())?);
     }
     if let Some(v) = raw.dns_server {
-        file.dns_server =
-            Some(flag_value::<SocketAddr>("dns_server", v.get_ref()).map_err(|e| at(v.span(), e))?);
+        file.dns_server = Some(cx.flag::<SocketAddr>("dns_server", v.span(), v.get_ref())?);
     }
-    let file_path = |key: &str, v: &Spanned<String>, must_exist: bool| -> Result<PathBuf, InputError> {
-        let p = resolve(&base, v.get_ref()).map_err(|why| at(v.span(), format!("{key}: {why}")))?;
-        if must_exist && !p.is_file() {
-            let why = if p.exists() {
-                "is not a file"
-            } else {
-                "does not exist"
-            };
-            return Err(at(v.span(), format!("{key}: {} {why}", p.display())));
-        }
-        Ok(p)
-    };
     if let Some(v) = &raw.endpoints {
-        file.endpoints = Some(file_path("endpoints", v, true)?);
+        file.endpoints = Some(cx.file_path("endpoints", v, true)?);
     }
     if let Some(v) = &raw.ms_endpoints {
-        file.ms_endpoints = Some(file_path("ms-endpoints", v, true)?);
+        file.ms_endpoints = Some(cx.file_path("ms-endpoints", v, true)?);
     }
     if let Some(v) = &raw.lab_connect {
         // The lab may be started after the monitor's configuration is written: only the
         // monitor, when it starts, needs the state file.
-        file.lab_connect = Some(file_path("lab-connect", v, false)?);
+        file.lab_connect = Some(cx.file_path("lab-connect", v, false)?);
     }
     if let (Some(lab), Some(connect)) = (&raw.lab, &raw.lab_connect) {
         let later = if lab.span().start > connect.span().start {
@@ -210,26 +197,21 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
         } else {
             connect.span()
         };
-        return Err(at(
+        return Err(cx.at(
             later,
             "lab and lab-connect cannot both be set: pick one lab to monitor".into(),
         ));
     }
-    // `lab` and `theme` are a built-in name or a file: only what looks like a path is
-    // resolved and checked here; names are checked by their own loaders.
     if let Some(v) = &raw.lab {
-        file.lab = Some(name_or_file("lab", v, &file_path)?);
+        file.lab = Some(cx.name_or_file("lab", v)?);
     }
     if let Some(v) = &raw.theme {
-        file.theme = Some(name_or_file("theme", v, &file_path)?);
+        file.theme = Some(cx.name_or_file("theme", v)?);
     }
     if let Some(v) = &raw.export_dir {
-        let p = file_path("export-dir", v, false)?;
+        let p = cx.file_path("export-dir", v, false)?;
         if p.exists() && !p.is_dir() {
-            return Err(at(
-                v.span(),
-                format!("export-dir: {} is not a folder", p.display()),
-            ));
+            return Err(cx.at(v.span(), format!("export-dir: {} is not a folder", p.display())));
         }
         file.export_dir = Some(p);
     }
@@ -240,15 +222,60 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
         };
         let mut paths = Vec::with_capacity(list.len());
         for s in list {
-            paths.push(file_path(
-                "ca-file",
-                &Spanned::new(v.span(), s.to_string()),
-                true,
-            )?);
+            paths.push(cx.file_path("ca-file", &Spanned::new(v.span(), s.to_string()), true)?);
         }
         file.ca_files = Some(paths);
     }
     Ok(file)
+}
+
+/// Turns values of one file into checked settings, with errors at their lines.
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+    /// The file's folder, which relative paths are relative to.
+    base: PathBuf,
+}
+
+impl Checker<'_> {
+    fn at(&self, span: Range<usize>, message: String) -> InputError {
+        InputError::at(self.path, line_of(self.text, span.start), message)
+    }
+
+    fn flag<T: Clone + Send + Sync + 'static>(
+        &self,
+        id: &str,
+        span: Range<usize>,
+        value: &str,
+    ) -> Result<T, InputError> {
+        flag_value::<T>(id, value).map_err(|e| self.at(span, e))
+    }
+
+    /// A path value; input files (`must_exist`) are checked now, so the error points here
+    /// rather than at a missing file with no hint of where its name came from.
+    fn file_path(&self, key: &str, v: &Spanned<String>, must_exist: bool) -> Result<PathBuf, InputError> {
+        let p = resolve(&self.base, v.get_ref()).map_err(|why| self.at(v.span(), format!("{key}: {why}")))?;
+        if must_exist && !p.is_file() {
+            let why = if p.exists() {
+                "is not a file"
+            } else {
+                "does not exist"
+            };
+            return Err(self.at(v.span(), format!("{key}: {} {why}", p.display())));
+        }
+        Ok(p)
+    }
+
+    /// `lab` and `theme` are a built-in name or a file: only what looks like a path is
+    /// resolved and checked here; names are checked by their own loaders.
+    fn name_or_file(&self, key: &str, v: &Spanned<String>) -> Result<String, InputError> {
+        let s = v.get_ref();
+        let looks_like_path = s.contains(['/', '\\']) || s.ends_with(".toml");
+        if s.trim().is_empty() || looks_like_path {
+            return Ok(self.file_path(key, v, true)?.display().to_string());
+        }
+        Ok(s.clone())
+    }
 }
 
 /// Type errors from the TOML layer name the type, not the key: prefix the key of the line
@@ -270,22 +297,6 @@ fn with_key(mut err: InputError, text: &str) -> InputError {
         }
     }
     err
-}
-
-fn name_or_file(
-    key: &str,
-    v: &Spanned<String>,
-    file_path: &dyn Fn(&str, &Spanned<String>, bool) -> Result<PathBuf, InputError>,
-) -> Result<String, InputError> {
-    let s = v.get_ref();
-    let looks_like_path = s.contains(['/', '\\']) || s.ends_with(".toml");
-    if !looks_like_path {
-        if s.trim().is_empty() {
-            return file_path(key, v, false).map(|p| p.display().to_string());
-        }
-        return Ok(s.clone());
-    }
-    Ok(file_path(key, v, true)?.display().to_string())
 }
 
 /// A path from the file: `~/` expanded, relative to the file's folder.

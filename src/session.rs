@@ -82,7 +82,7 @@ impl Session {
                 .map_err(|e| SetupError::Lab(e.to_string()))?;
             let settings = lab_settings(lab.state(), opts.timeout, opts.concurrency)?;
             return Ok(Session {
-                plan: SweepPlan { endpoints, settings },
+                plan: SweepPlan::new(endpoints, settings),
                 host: host_info("worldwide", Some(scenario_name)),
                 catalog,
                 lab: Some(lab),
@@ -93,7 +93,7 @@ impl Session {
             let settings = lab_settings(&state, opts.timeout, opts.concurrency)?;
             let name = if state.scenario.is_empty() { "connected".to_string() } else { state.scenario.clone() };
             return Ok(Session {
-                plan: SweepPlan { endpoints, settings },
+                plan: SweepPlan::new(endpoints, settings),
                 host: host_info("worldwide", Some(name)),
                 catalog,
                 lab: None,
@@ -107,6 +107,6 @@ impl Session {
             port_overrides: HashMap::new(),
             concurrency: opts.concurrency,
         };
-        Ok(Session { plan: SweepPlan { endpoints, settings }, host: host_info("worldwide", None), catalog, lab: None })
+        Ok(Session { plan: SweepPlan::new(endpoints, settings), host: host_info("worldwide", None), catalog, lab: None })
     }
 }

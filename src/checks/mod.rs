@@ -8,14 +8,53 @@
 //! Two kinds:
 //! - *gathered* checks run beside the endpoint probes ([`gather`]);
 //! - *derived* checks read the endpoint results once they are in ([`derive`]).
+//!
+//! Check ids are stable and documented: `network:<name>` and `host:<name>`.
 
 pub mod clock;
+
+use serde::{Deserialize, Serialize};
 
 use crate::engine::monitor::SweepPlan;
 use crate::model::CheckResult;
 
+/// Microsoft 365 cloud instances: the sign-in hosts and expectations differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Instance {
+    #[default]
+    Worldwide,
+    GccHigh,
+    Dod,
+    /// Operated by 21Vianet.
+    China,
+}
+
+impl Instance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Instance::Worldwide => "worldwide",
+            Instance::GccHigh => "gcc-high",
+            Instance::Dod => "dod",
+            Instance::China => "china",
+        }
+    }
+}
+
+/// What the network and host checks need beyond the probe settings.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// The tenant's custom domain (`--domain`), for the MSOID lookup.
+    pub domain: Option<String>,
+    pub instance: Instance,
+    /// Monitoring a lab: checks of this machine's own settings still run, but checks whose
+    /// answer depends on the real network say what they compared with.
+    pub lab: bool,
+}
+
 /// Checks that gather their own facts; they run concurrently with the endpoint probes.
-pub async fn gather(_plan: &SweepPlan) -> Vec<CheckResult> {
+pub async fn gather(plan: &SweepPlan) -> Vec<CheckResult> {
+    let _ = plan;
     Vec::new()
 }
 

@@ -13,7 +13,8 @@ use tokio::task::JoinHandle;
 use super::snapshot::{Event, EventKind, HistoryPoint, HostInfo, Snapshot, EVENTS_LEN, HISTORY_LEN};
 use super::{MonitorCommand, MonitorHandle};
 use crate::catalog::Endpoint;
-use crate::{checks, findings};
+use crate::checks::{self, CheckOptions};
+use crate::findings;
 use crate::model::{ms, CheckResult, Status};
 use crate::probe::{self, ProbeSettings};
 
@@ -22,6 +23,15 @@ use crate::probe::{self, ProbeSettings};
 pub struct SweepPlan {
     pub endpoints: Vec<Endpoint>,
     pub settings: ProbeSettings,
+    /// What the network and host checks need to know (tenant domain, cloud, lab).
+    pub checks: CheckOptions,
+}
+
+impl SweepPlan {
+    /// A plan with default check options.
+    pub fn new(endpoints: Vec<Endpoint>, settings: ProbeSettings) -> Self {
+        Self { endpoints, settings, checks: CheckOptions::default() }
+    }
 }
 
 /// Runs every check once; returns the results and the sweep's wall time in ms.

@@ -10,24 +10,24 @@
 //!
 //! Parts:
 //! - [`scenario`]: what goes wrong, for which hosts, and when;
-//! - [`timeline`]: which fault is in effect now;
+//! - `timeline`: which fault is in effect now;
 //! - [`pki`]: the certificates (public, inspection and rogue roots, expired and
 //!   wrong-name leaves);
-//! - [`dns`]: the DNS server;
-//! - [`listener`]: each endpoint's socket, swapped for refused and dropped connections;
-//! - [`origin`]: the TLS and HTTP answer of an accepted connection.
+//! - `dns`: the DNS server;
+//! - `listener`: each endpoint's socket, swapped for refused and dropped connections;
+//! - `origin`: the TLS and HTTP answer of an accepted connection.
 //!
 //! On Linux every host gets its own loopback address (127.77.0.N), so a real packet filter
 //! rule can block one endpoint and nothing else; elsewhere all share 127.0.0.1.
 
 mod builtins;
-pub mod dns;
-pub mod listener;
-pub mod origin;
+mod dns;
+mod listener;
+mod origin;
 pub mod pki;
 pub mod scenario;
 pub mod state;
-pub mod timeline;
+mod timeline;
 
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -397,6 +397,7 @@ impl LabDir {
         }
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let base = std::env::temp_dir();
+        remove_stale_dirs(&base);
         let mut last = None;
         for _ in 0..10 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -404,7 +405,7 @@ impl LabDir {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(0);
-            let path = base.join(format!("m365mon-lab-{}-{n}-{nanos:x}", std::process::id()));
+            let path = base.join(format!("{TEMP_PREFIX}{}-{n}-{nanos:x}", std::process::id()));
             match std::fs::create_dir(&path) {
                 Ok(()) => {
                     return Ok(Self {
@@ -421,6 +422,42 @@ impl LabDir {
 
     fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Prefix of the lab's temporary directories: `m365mon-lab-<pid>-<n>-<nanos>`.
+const TEMP_PREFIX: &str = "m365mon-lab-";
+
+/// Removes temporary lab directories left by processes that no longer exist (killed, or
+/// exited without dropping their lab), when they hold nothing but the lab's own files.
+fn remove_stale_dirs(base: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new("/proc").join(pid.to_string()).exists() {
+            continue;
+        }
+        let only_ours = std::fs::read_dir(entry.path()).is_ok_and(|files| {
+            files
+                .flatten()
+                .all(|f| pki::FILE_NAMES.iter().any(|n| f.file_name() == *n))
+        });
+        if only_ours {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -453,6 +490,24 @@ mod tests {
             assert_eq!(ips.len(), 18, "a distinct address per distinct host");
             assert!(ips.iter().all(|ip| ip.to_string().starts_with("127.77.0.")));
         }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn stale_dirs_of_dead_processes_are_removed_if_they_hold_only_lab_files() {
+        let base = std::env::temp_dir().join(format!("m365mon-stale-test-{}", std::process::id()));
+        let dead = base.join(format!("{TEMP_PREFIX}4000000000-0-1"));
+        let dead_with_user_file = base.join(format!("{TEMP_PREFIX}4000000001-0-1"));
+        let alive = base.join(format!("{TEMP_PREFIX}{}-9-1", std::process::id()));
+        for d in [&dead, &dead_with_user_file, &alive] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join(pki::PUBLIC_ROOT_FILE), "pem").unwrap();
+        }
+        std::fs::write(dead_with_user_file.join("notes.txt"), "mine").unwrap();
+        remove_stale_dirs(&base);
+        assert!(!dead.exists());
+        assert!(dead_with_user_file.exists() && alive.exists());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

@@ -42,6 +42,14 @@ pub const INSPECTION_ROOT_FILE: &str = "inspection-root-ca.pem";
 pub const ROGUE_ROOT_FILE: &str = "rogue-root-ca.pem";
 /// Public root + inspection root: what the lab "machine" trusts (for curl --cacert).
 pub const TRUSTED_BUNDLE_FILE: &str = "trusted-roots.pem";
+/// Every file the lab writes into its directory.
+pub const FILE_NAMES: [&str; 5] = [
+    PUBLIC_ROOT_FILE,
+    ISSUING_CA_FILE,
+    INSPECTION_ROOT_FILE,
+    ROGUE_ROOT_FILE,
+    TRUSTED_BUNDLE_FILE,
+];
 
 const DAY: Duration = Duration::from_secs(86_400);
 

@@ -233,7 +233,11 @@ impl App {
     /// The engine stopped publishing.
     pub fn set_monitor_stopped(&mut self) {
         self.monitor_stopped = true;
-        self.set_status("The monitor stopped; showing its last results.", true, STATUS_SECS * 1000);
+        self.set_status(
+            "The monitor stopped; showing its last results.",
+            true,
+            STATUS_SECS * 1000,
+        );
     }
 
     pub fn check(&self, id: &str) -> Option<&CheckResult> {
@@ -252,7 +256,11 @@ impl App {
 
     /// The rows of one pane, after the failing-only filter.
     pub fn pane_rows(&self, pane: Pane) -> Vec<&CheckResult> {
-        self.snapshot.checks.iter().filter(|c| c.kind == pane.kind() && self.shown(c)).collect()
+        self.snapshot
+            .checks
+            .iter()
+            .filter(|c| c.kind == pane.kind() && self.shown(c))
+            .collect()
     }
 
     /// Every visible check in screen order: the selection moves through this list, so
@@ -277,7 +285,11 @@ impl App {
 
     fn set_status(&mut self, text: impl Into<String>, error: bool, millis: i64) {
         let until = self.now + chrono::Duration::milliseconds(millis);
-        self.status_line = Some(StatusLine { text: text.into(), error, until });
+        self.status_line = Some(StatusLine {
+            text: text.into(),
+            error,
+            until,
+        });
     }
 
     fn info(&mut self, text: impl Into<String>) {
@@ -366,7 +378,9 @@ impl App {
     }
 
     fn on_marker_key(&mut self, key: KeyEvent) {
-        let Some(text) = self.marker_input.as_mut() else { return };
+        let Some(text) = self.marker_input.as_mut() else {
+            return;
+        };
         match key.code {
             KeyCode::Esc => {
                 self.marker_input = None;
@@ -400,7 +414,11 @@ impl App {
     fn cycle_focus(&mut self, forward: bool) {
         const ORDER: [Focus; 3] = [Focus::Checks, Focus::Remediation, Focus::Events];
         let i = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
-        let next = if forward { (i + 1) % ORDER.len() } else { (i + ORDER.len() - 1) % ORDER.len() };
+        let next = if forward {
+            (i + 1) % ORDER.len()
+        } else {
+            (i + ORDER.len() - 1) % ORDER.len()
+        };
         self.focus = ORDER[next];
     }
 
@@ -410,7 +428,10 @@ impl App {
             return;
         }
         let last = ids.len() - 1;
-        let current = self.selected.as_ref().and_then(|s| ids.iter().position(|i| i == s));
+        let current = self
+            .selected
+            .as_ref()
+            .and_then(|s| ids.iter().position(|i| i == s));
         let next = match (current, step) {
             // The first move picks a row: down starts at the top, up at the bottom.
             (None, Step::Up(_) | Step::Bottom) => last,
@@ -445,9 +466,16 @@ impl App {
     fn open_detail(&mut self) {
         if self.selected_check().is_none() {
             // No selection yet: open what the remediation panel is talking about.
-            let top = self.snapshot.findings.first().and_then(|f| f.checks.first()).cloned();
+            let top = self
+                .snapshot
+                .findings
+                .first()
+                .and_then(|f| f.checks.first())
+                .cloned();
             let visible = self.visible_checks();
-            let target = top.filter(|id| visible.iter().any(|c| &c.id == id)).or_else(|| visible.first().map(|c| c.id.clone()));
+            let target = top
+                .filter(|id| visible.iter().any(|c| &c.id == id))
+                .or_else(|| visible.first().map(|c| c.id.clone()));
             match target {
                 Some(id) => self.select(id),
                 None => return,
@@ -466,7 +494,11 @@ impl App {
 
     fn refuse_read_only(&mut self, what: &str) -> bool {
         if self.read_only {
-            self.set_status(format!("Read-only view: {what} is not available."), true, STATUS_SECS * 1000);
+            self.set_status(
+                format!("Read-only view: {what} is not available."),
+                true,
+                STATUS_SECS * 1000,
+            );
         }
         self.read_only
     }
@@ -486,7 +518,11 @@ impl App {
         let pause = !self.paused();
         self.pause_wanted = Some(pause);
         self.send(MonitorCommand::SetPaused(pause));
-        self.info(if pause { "Interval sweeps paused; r still probes." } else { "Interval sweeps resumed." });
+        self.info(if pause {
+            "Interval sweeps paused; r still probes."
+        } else {
+            "Interval sweeps resumed."
+        });
     }
 
     fn toggle_failing_only(&mut self) {
@@ -495,7 +531,11 @@ impl App {
             offset.set(0);
         }
         self.keep_selection_visible();
-        self.info(if self.failing_only { "Showing failing checks only (f shows all)." } else { "Showing all checks." });
+        self.info(if self.failing_only {
+            "Showing failing checks only (f shows all)."
+        } else {
+            "Showing all checks."
+        });
     }
 
     fn start_marker(&mut self) {
@@ -516,7 +556,11 @@ impl App {
         let stamp = self.time.stamp(self.now);
         match export::write_reports(&self.export_dir, &self.snapshot, &stamp) {
             Ok(paths) => {
-                let text = format!("Report written: {} and {}", paths.markdown.display(), paths.json.display());
+                let text = format!(
+                    "Report written: {} and {}",
+                    paths.markdown.display(),
+                    paths.json.display()
+                );
                 self.set_status(text, false, EXPORT_STATUS_SECS * 1000);
             }
             Err(e) => self.set_status(format!("Export failed: {e}"), true, EXPORT_STATUS_SECS * 1000),
@@ -614,18 +658,33 @@ mod tests {
         let mut app = failing_app();
         let n = app.visible_checks().len();
         press(&mut app, &[KeyCode::Up]);
-        assert_eq!(app.selected.as_deref(), Some(app.visible_checks()[n - 1].id.as_str()));
+        assert_eq!(
+            app.selected.as_deref(),
+            Some(app.visible_checks()[n - 1].id.as_str())
+        );
         press(&mut app, &[KeyCode::Down, KeyCode::Down]);
-        assert_eq!(app.selected.as_deref(), Some(app.visible_checks()[n - 1].id.as_str()));
+        assert_eq!(
+            app.selected.as_deref(),
+            Some(app.visible_checks()[n - 1].id.as_str())
+        );
         press(&mut app, &[KeyCode::Home, KeyCode::Up]);
         assert_eq!(app.selected.as_deref(), Some(app.visible_checks()[0].id.as_str()));
         press(&mut app, &[KeyCode::End]);
-        assert_eq!(app.selected.as_deref(), Some(app.visible_checks()[n - 1].id.as_str()));
+        assert_eq!(
+            app.selected.as_deref(),
+            Some(app.visible_checks()[n - 1].id.as_str())
+        );
         app.metrics.page.set(3);
         press(&mut app, &[KeyCode::PageUp]);
-        assert_eq!(app.selected.as_deref(), Some(app.visible_checks()[n - 4].id.as_str()));
+        assert_eq!(
+            app.selected.as_deref(),
+            Some(app.visible_checks()[n - 4].id.as_str())
+        );
         press(&mut app, &[KeyCode::PageDown]);
-        assert_eq!(app.selected.as_deref(), Some(app.visible_checks()[n - 1].id.as_str()));
+        assert_eq!(
+            app.selected.as_deref(),
+            Some(app.visible_checks()[n - 1].id.as_str())
+        );
     }
 
     #[test]
@@ -645,13 +704,21 @@ mod tests {
         let all = app.visible_checks().len();
         press(&mut app, &[KeyCode::Home, KeyCode::Down]);
         // pick a passing check, then filter it away
-        let passing = app.visible_checks().iter().find(|c| c.status == Status::Pass).unwrap().id.clone();
+        let passing = app
+            .visible_checks()
+            .iter()
+            .find(|c| c.status == Status::Pass)
+            .unwrap()
+            .id
+            .clone();
         app.selected = Some(passing.clone());
         press(&mut app, &[KeyCode::Char('f')]);
         assert!(app.failing_only);
         let shown = app.visible_checks();
         assert!(shown.len() < all);
-        assert!(shown.iter().all(|c| matches!(c.status, Status::Fail | Status::Warn)));
+        assert!(shown
+            .iter()
+            .all(|c| matches!(c.status, Status::Fail | Status::Warn)));
         let sel = app.selected.clone().unwrap();
         assert_ne!(sel, passing);
         assert_eq!(sel, shown[0].id);
@@ -680,14 +747,28 @@ mod tests {
         press(&mut app, &[KeyCode::Char('m')]);
         assert_eq!(app.marker_input.as_deref(), Some(""));
         typed(&mut app, "rule 42 applied, quiet");
-        press(&mut app, &[KeyCode::Backspace, KeyCode::Backspace, KeyCode::Backspace, KeyCode::Backspace]);
-        press(&mut app, &[KeyCode::Backspace, KeyCode::Backspace, KeyCode::Backspace]);
+        press(
+            &mut app,
+            &[
+                KeyCode::Backspace,
+                KeyCode::Backspace,
+                KeyCode::Backspace,
+                KeyCode::Backspace,
+            ],
+        );
+        press(
+            &mut app,
+            &[KeyCode::Backspace, KeyCode::Backspace, KeyCode::Backspace],
+        );
         // q and f were typed, not acted on
         assert!(!app.failing_only);
         assert_eq!(app.marker_input.as_deref(), Some("rule 42 applied"));
         assert_eq!(press(&mut app, &[KeyCode::Enter]), Flow::Continue);
         assert_eq!(app.marker_input, None);
-        assert_eq!(app.take_commands(), vec![MonitorCommand::Mark("rule 42 applied".into())]);
+        assert_eq!(
+            app.take_commands(),
+            vec![MonitorCommand::Mark("rule 42 applied".into())]
+        );
         assert!(app.take_commands().is_empty());
     }
 
@@ -725,10 +806,17 @@ mod tests {
     #[test]
     fn probe_and_pause_send_commands_and_pause_toggles_before_the_snapshot_confirms() {
         let mut app = failing_app();
-        press(&mut app, &[KeyCode::Char('r'), KeyCode::Char('p'), KeyCode::Char('p')]);
+        press(
+            &mut app,
+            &[KeyCode::Char('r'), KeyCode::Char('p'), KeyCode::Char('p')],
+        );
         assert_eq!(
             app.take_commands(),
-            vec![MonitorCommand::ProbeNow, MonitorCommand::SetPaused(true), MonitorCommand::SetPaused(false)]
+            vec![
+                MonitorCommand::ProbeNow,
+                MonitorCommand::SetPaused(true),
+                MonitorCommand::SetPaused(false)
+            ]
         );
         press(&mut app, &[KeyCode::Char('p')]);
         assert!(app.paused());
@@ -736,14 +824,20 @@ mod tests {
         confirmed.paused = true;
         app.set_snapshot(Arc::new(confirmed));
         press(&mut app, &[KeyCode::Char('p')]);
-        assert_eq!(app.take_commands().last(), Some(&MonitorCommand::SetPaused(false)));
+        assert_eq!(
+            app.take_commands().last(),
+            Some(&MonitorCommand::SetPaused(false))
+        );
     }
 
     #[test]
     fn read_only_refuses_probe_pause_and_marker() {
         let mut app = failing_app();
         app.read_only = true;
-        press(&mut app, &[KeyCode::Char('r'), KeyCode::Char('p'), KeyCode::Char('m')]);
+        press(
+            &mut app,
+            &[KeyCode::Char('r'), KeyCode::Char('p'), KeyCode::Char('m')],
+        );
         assert!(app.take_commands().is_empty());
         assert_eq!(app.marker_input, None);
         assert!(app.status_line().unwrap().error);
@@ -765,8 +859,7 @@ mod tests {
 
     #[test]
     fn a_custom_theme_joins_the_cycle_first() {
-        let mut custom = Theme::default();
-        custom.name = "mine".into();
+        let mut custom = Theme { name: "mine".into(), ..Default::default() };
         custom.palette.fail = ratatui::style::Color::Rgb(1, 2, 3);
         let mut app = fixtures::app(fixtures::failing(), custom);
         assert_eq!(app.theme().name, "mine");
@@ -786,7 +879,13 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["m365mon-report-20250602-140330.json", "m365mon-report-20250602-140330.md"]);
+        assert_eq!(
+            names,
+            [
+                "m365mon-report-20250602-140330.json",
+                "m365mon-report-20250602-140330.md"
+            ]
+        );
         let md = std::fs::read_to_string(app.export_dir.join(&names[1])).unwrap();
         assert!(md.contains("Activation endpoints are blocked"), "{md}");
         let json: serde_json::Value =
@@ -794,7 +893,11 @@ mod tests {
         assert_eq!(json["status"], "fail");
         let status = app.status_line().unwrap();
         assert!(!status.error);
-        assert!(status.text.contains(&names[0]) && status.text.contains(&names[1]), "{}", status.text);
+        assert!(
+            status.text.contains(&names[0]) && status.text.contains(&names[1]),
+            "{}",
+            status.text
+        );
         // a second export in the same second does not overwrite the first
         press(&mut app, &[KeyCode::Char('e')]);
         assert_eq!(std::fs::read_dir(&app.export_dir).unwrap().count(), 4);
@@ -809,7 +912,11 @@ mod tests {
         app.export_dir = file;
         assert_eq!(press(&mut app, &[KeyCode::Char('e')]), Flow::Continue);
         let status = app.status_line().unwrap();
-        assert!(status.error && status.text.starts_with("Export failed"), "{}", status.text);
+        assert!(
+            status.error && status.text.starts_with("Export failed"),
+            "{}",
+            status.text
+        );
     }
 
     #[test]
@@ -857,7 +964,10 @@ mod tests {
         app.metrics.events_max.set(7);
         press(&mut app, &[KeyCode::Tab]);
         assert_eq!(app.focus, Focus::Remediation);
-        press(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+        press(
+            &mut app,
+            &[KeyCode::Down, KeyCode::Down, KeyCode::Down, KeyCode::Down],
+        );
         assert_eq!(app.remediation_scroll, 3);
         assert_eq!(app.selected, None, "arrows scrolled, did not select");
         press(&mut app, &[KeyCode::Tab]);

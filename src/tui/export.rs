@@ -53,6 +53,8 @@ mod tests {
         let second = write_reports(dir.path(), &s, "20250602-140312").unwrap();
         assert!(first.markdown.ends_with("m365mon-report-20250602-140312.md"));
         assert!(second.json.ends_with("m365mon-report-20250602-140312-2.json"));
-        assert!(std::fs::read_to_string(&second.json).unwrap().contains("m365mon.report/1"));
+        assert!(std::fs::read_to_string(&second.json)
+            .unwrap()
+            .contains("m365mon.report/1"));
     }
 }

@@ -31,11 +31,20 @@ pub fn app(snapshot: Snapshot, theme: Theme) -> App {
 }
 
 fn stage(name: StageName, status: Status, ms: f64, detail: &str) -> StageResult {
-    StageResult { name, status, ms, detail: detail.into(), cause: None }
+    StageResult {
+        name,
+        status,
+        ms,
+        detail: detail.into(),
+        cause: None,
+    }
 }
 
 fn passing_https(host_path: &str, addr: &str, ms: [f64; 4]) -> CheckResult {
-    let (host, path) = host_path.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((host_path, "/".into()));
+    let (host, path) = host_path
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((host_path, "/".into()));
     let mut c = CheckResult::simple(
         format!("endpoint:{host_path}"),
         CheckKind::Endpoint,
@@ -45,7 +54,12 @@ fn passing_https(host_path: &str, addr: &str, ms: [f64; 4]) -> CheckResult {
     );
     c.stages = vec![
         stage(StageName::Dns, Status::Pass, ms[0], addr),
-        stage(StageName::Tcp, Status::Pass, ms[1], &format!("connected to {addr}:443")),
+        stage(
+            StageName::Tcp,
+            Status::Pass,
+            ms[1],
+            &format!("connected to {addr}:443"),
+        ),
         stage(StageName::Tls, Status::Pass, ms[2], "TLSv1.3, chain trusted"),
         stage(StageName::Http, Status::Pass, ms[3], "HTTP 200 from origin"),
     ];
@@ -67,7 +81,12 @@ fn passing_https(host_path: &str, addr: &str, ms: [f64; 4]) -> CheckResult {
         ],
         root: Some("DigiCert Global Root G2".into()),
     });
-    c.http = Some(HttpInfo { status: 200, server: Some("Microsoft-IIS/10.0".into()), via: None, date: None });
+    c.http = Some(HttpInfo {
+        status: 200,
+        server: Some("Microsoft-IIS/10.0".into()),
+        via: None,
+        date: None,
+    });
     c.checked_at = last_sweep();
     c
 }
@@ -86,7 +105,12 @@ fn crl() -> CheckResult {
         stage(StageName::Http, Status::Pass, 20.2, "HTTP 200 from origin"),
     ];
     c.duration_ms = 39.7;
-    c.http = Some(HttpInfo { status: 200, server: Some("ECAcc (lhd/35A5)".into()), via: None, date: None });
+    c.http = Some(HttpInfo {
+        status: 200,
+        server: Some("ECAcc (lhd/35A5)".into()),
+        via: None,
+        date: None,
+    });
     c.checked_at = last_sweep();
     c
 }
@@ -112,8 +136,17 @@ fn blocked(host_path: &str, addr: &str) -> CheckResult {
 }
 
 fn simple(id: &str, kind: CheckKind, status: Status, summary: &str, facts: &[(&str, &str)]) -> CheckResult {
-    let mut c = CheckResult::simple(id, kind, id.split_once(':').map(|x| x.1).unwrap_or(id), status, summary);
-    c.facts = facts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut c = CheckResult::simple(
+        id,
+        kind,
+        id.split_once(':').map(|x| x.1).unwrap_or(id),
+        status,
+        summary,
+    );
+    c.facts = facts
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     c.checked_at = last_sweep();
     c
 }
@@ -145,19 +178,49 @@ fn host() -> HostInfo {
 }
 
 fn change(at: DateTime<Utc>, check: &str, from: Option<Status>, to: Status, text: &str) -> Event {
-    Event { at, kind: EventKind::Change, check: Some(check.into()), from, to: Some(to), text: text.into() }
+    Event {
+        at,
+        kind: EventKind::Change,
+        check: Some(check.into()),
+        from,
+        to: Some(to),
+        text: text.into(),
+    }
 }
 
 fn note(at: DateTime<Utc>, kind: EventKind, text: &str) -> Event {
-    Event { at, kind, check: None, from: None, to: None, text: text.into() }
+    Event {
+        at,
+        kind,
+        check: None,
+        from: None,
+        to: None,
+        text: text.into(),
+    }
 }
 
 fn healthy_checks() -> Vec<CheckResult> {
     vec![
-        passing_https("officecdn.microsoft.com", "13.107.246.35", [12.3, 14.0, 31.5, 40.2]),
-        passing_https("ols.officeapps.live.com/olsc", "52.109.8.20", [10.1, 18.3, 35.0, 61.9]),
-        passing_https("activation.sls.microsoft.com", "40.83.21.197", [9.8, 22.4, 40.1, 55.0]),
-        passing_https("login.microsoftonline.com", "20.190.151.68", [7.7, 15.1, 29.9, 48.3]),
+        passing_https(
+            "officecdn.microsoft.com",
+            "13.107.246.35",
+            [12.3, 14.0, 31.5, 40.2],
+        ),
+        passing_https(
+            "ols.officeapps.live.com/olsc",
+            "52.109.8.20",
+            [10.1, 18.3, 35.0, 61.9],
+        ),
+        passing_https(
+            "activation.sls.microsoft.com",
+            "40.83.21.197",
+            [9.8, 22.4, 40.1, 55.0],
+        ),
+        passing_https(
+            "login.microsoftonline.com",
+            "20.190.151.68",
+            [7.7, 15.1, 29.9, 48.3],
+        ),
         crl(),
         passing_https("aadcdn.msauth.net", "152.199.4.33", [6.2, 9.9, 22.0, 19.4]),
         simple(
@@ -167,7 +230,13 @@ fn healthy_checks() -> Vec<CheckResult> {
             "No proxy: direct connection",
             &[("WinHTTP proxy", "none"), ("user proxy", "none")],
         ),
-        simple("network:clock", CheckKind::Network, Status::Pass, "Clock within 1 s of server time", &[]),
+        simple(
+            "network:clock",
+            CheckKind::Network,
+            Status::Pass,
+            "Clock within 1 s of server time",
+            &[],
+        ),
         simple(
             "host:broker-plugin",
             CheckKind::Host,
@@ -213,7 +282,11 @@ fn base(checks: Vec<CheckResult>) -> Snapshot {
 /// Every endpoint passes.
 pub fn healthy() -> Snapshot {
     let mut s = base(healthy_checks());
-    s.events.push_back(note(last_sweep() - Duration::minutes(2), EventKind::Marker, "VPN disconnected for test"));
+    s.events.push_back(note(
+        last_sweep() - Duration::minutes(2),
+        EventKind::Marker,
+        "VPN disconnected for test",
+    ));
     s
 }
 
@@ -228,34 +301,63 @@ pub fn failing() -> Snapshot {
     checks[2] = blocked("activation.sls.microsoft.com", "40.83.21.197");
     checks[3].status = Status::Warn;
     checks[3].summary = "HTTP 200 in 2.4 s (slow)".into();
-    checks[3].stages[3] = stage(StageName::Http, Status::Warn, 2310.0, "HTTP 200 from origin after 2.3 s");
+    checks[3].stages[3] = stage(
+        StageName::Http,
+        Status::Warn,
+        2310.0,
+        "HTTP 200 from origin after 2.3 s",
+    );
     checks[3].duration_ms = 2362.0;
     checks[6] = simple(
         "network:proxy",
         CheckKind::Network,
         Status::Warn,
         "WinHTTP and user proxy settings differ",
-        &[("WinHTTP proxy", "none"), ("user proxy", "proxy.contoso.com:8080")],
+        &[
+            ("WinHTTP proxy", "none"),
+            ("user proxy", "proxy.contoso.com:8080"),
+        ],
     );
     let mut s = base(checks);
     s.host.lab = Some("activation-blocked".into());
     s.sweeping = true;
-    s.history.insert(ols.into(), history_points("+++++++xx+x+xxxxxxxx", 3009.0));
-    s.history.insert(act.into(), history_points("++++++++++++++xxxxxx", 3009.0));
-    s.history.insert(login.into(), history_points("+++++++++++++++++!!!", 2362.0));
+    s.history
+        .insert(ols.into(), history_points("+++++++xx+x+xxxxxxxx", 3009.0));
+    s.history
+        .insert(act.into(), history_points("++++++++++++++xxxxxx", 3009.0));
+    s.history
+        .insert(login.into(), history_points("+++++++++++++++++!!!", 2362.0));
     let t = |secs: i64| last_sweep() - Duration::seconds(secs);
     s.since.insert(ols.into(), t(190));
     s.since.insert(act.into(), t(190));
     s.since.insert(login.into(), t(75));
     s.since.insert("network:proxy".into(), t(3725));
     s.events.extend([
-        change(t(3725), "network:proxy", None, Status::Warn, "WinHTTP and user proxy settings differ"),
+        change(
+            t(3725),
+            "network:proxy",
+            None,
+            Status::Warn,
+            "WinHTTP and user proxy settings differ",
+        ),
         change(t(420), ols, Some(Status::Pass), Status::Fail, "TCP timed out"),
-        change(t(390), ols, Some(Status::Fail), Status::Pass, "recovered: HTTP 200 from origin"),
+        change(
+            t(390),
+            ols,
+            Some(Status::Fail),
+            Status::Pass,
+            "recovered: HTTP 200 from origin",
+        ),
         note(t(300), EventKind::Marker, "firewall rule 42 applied"),
         change(t(190), act, Some(Status::Pass), Status::Fail, "TCP timed out"),
         change(t(190), ols, Some(Status::Pass), Status::Fail, "TCP timed out"),
-        change(t(75), login, Some(Status::Pass), Status::Warn, "HTTP 200 in 2.4 s (slow)"),
+        change(
+            t(75),
+            login,
+            Some(Status::Pass),
+            Status::Warn,
+            "HTTP 200 in 2.4 s (slow)",
+        ),
     ]);
     s.findings = vec![
         Finding {

@@ -26,30 +26,117 @@ const fn b(
     action: &'static str,
     writes: bool,
 ) -> Binding {
-    Binding { name, keys, hint, short, action, writes }
+    Binding {
+        name,
+        keys,
+        hint,
+        short,
+        action,
+        writes,
+    }
 }
 
 /// All bindings, in help order.
 pub const BINDINGS: &[Binding] = &[
-    b("select", "Up/Down j/k", "j/k", "select", "select a check, or scroll the focused pane", false),
+    b(
+        "select",
+        "Up/Down j/k",
+        "j/k",
+        "select",
+        "select a check, or scroll the focused pane",
+        false,
+    ),
     b("page", "PgUp/PgDn", "PgUp/PgDn", "page", "move by a page", false),
-    b("ends", "Home/End", "Home/End", "first/last", "go to the first or last row", false),
-    b("focus", "Tab/Shift-Tab", "Tab", "focus", "move the focus: checks, remediation, events", false),
-    b("detail", "Enter", "Enter", "detail", "open the detail view of the selected check; Enter or Esc closes it", false),
-    b("probe", "r", "r", "probe now", "probe now: start a sweep at once", true),
-    b("pause", "p", "p", "pause", "pause or resume the interval sweeps", true),
-    b("failing", "f", "f", "failing only", "show only failing checks (fail and warn), or all again", false),
-    b("marker", "m", "m", "marker", "add a marker line to the events log (Enter adds, Esc cancels)", true),
-    b("export", "e", "e", "export", "export a report of the session (Markdown and JSON)", false),
+    b(
+        "ends",
+        "Home/End",
+        "Home/End",
+        "first/last",
+        "go to the first or last row",
+        false,
+    ),
+    b(
+        "focus",
+        "Tab/Shift-Tab",
+        "Tab",
+        "focus",
+        "move the focus: checks, remediation, events",
+        false,
+    ),
+    b(
+        "detail",
+        "Enter",
+        "Enter",
+        "detail",
+        "open the detail view of the selected check; Enter or Esc closes it",
+        false,
+    ),
+    b(
+        "probe",
+        "r",
+        "r",
+        "probe now",
+        "probe now: start a sweep at once",
+        true,
+    ),
+    b(
+        "pause",
+        "p",
+        "p",
+        "pause",
+        "pause or resume the interval sweeps",
+        true,
+    ),
+    b(
+        "failing",
+        "f",
+        "f",
+        "failing only",
+        "show only failing checks (fail and warn), or all again",
+        false,
+    ),
+    b(
+        "marker",
+        "m",
+        "m",
+        "marker",
+        "add a marker line to the events log (Enter adds, Esc cancels)",
+        true,
+    ),
+    b(
+        "export",
+        "e",
+        "e",
+        "export",
+        "export a report of the session (Markdown and JSON)",
+        false,
+    ),
     b("theme", "t", "t", "theme", "switch to the next theme", false),
     b("help", "?", "?", "help", "show or hide this help", false),
-    b("cancel", "Esc", "Esc", "close", "close a view, cancel the marker, clear the status line", false),
-    b("quit", "q Ctrl-C", "q", "quit", "quit and restore the terminal", false),
+    b(
+        "cancel",
+        "Esc",
+        "Esc",
+        "close",
+        "close a view, cancel the marker, clear the status line",
+        false,
+    ),
+    b(
+        "quit",
+        "q Ctrl-C",
+        "q",
+        "quit",
+        "quit and restore the terminal",
+        false,
+    ),
 ];
 
 /// The binding with this name.
 pub fn binding(name: &str) -> &'static Binding {
-    BINDINGS.iter().find(|b| b.name == name).unwrap_or(&BINDINGS[BINDINGS.len() - 1])
+    BINDINGS
+        .iter()
+        .find(|b| b.name == name)
+        .unwrap_or(&BINDINGS[BINDINGS.len() - 1])
 }
 
 #[cfg(test)]
@@ -62,7 +149,10 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), BINDINGS.len());
-        assert!(BINDINGS.iter().all(|b| !b.keys.is_empty() && !b.hint.is_empty() && !b.action.is_empty() && !b.short.is_empty()));
+        assert!(BINDINGS.iter().all(|b| !b.keys.is_empty()
+            && !b.hint.is_empty()
+            && !b.action.is_empty()
+            && !b.short.is_empty()));
         assert_eq!(binding("export").keys, "e");
     }
 }

@@ -59,12 +59,23 @@ pub fn run(handle: MonitorHandle, opts: TuiOptions) -> Result<()> {
 
 /// [`run`], also ending (and restoring the terminal) soon after `shutdown` becomes true:
 /// `main`'s SIGTERM/SIGHUP handlers set it. The flag is checked at least every [`POLL`].
-pub fn run_with_shutdown(mut handle: MonitorHandle, opts: TuiOptions, shutdown: Arc<AtomicBool>) -> Result<()> {
+pub fn run_with_shutdown(
+    mut handle: MonitorHandle,
+    opts: TuiOptions,
+    shutdown: Arc<AtomicBool>,
+) -> Result<()> {
     ensure_terminal(stdout_is_terminal())?;
     let snapshot = handle.snapshots.borrow_and_update().clone();
     let mut app = App::new(snapshot, opts.theme, opts.export_dir, opts.read_only);
     let mut session = terminal::Session::enter().map_err(|e| eyre!("cannot take over the terminal: {e}"))?;
-    let result = event_loop(&mut session.terminal, &mut app, &mut handle, &mut TerminalInput, &shutdown, &mut Utc::now);
+    let result = event_loop(
+        &mut session.terminal,
+        &mut app,
+        &mut handle,
+        &mut TerminalInput,
+        &shutdown,
+        &mut Utc::now,
+    );
     drop(session);
     result.map(|_| ())
 }
@@ -138,7 +149,9 @@ fn event_loop<B: Backend>(
             dirty = true;
         }
         if dirty {
-            terminal.draw(|frame| ui::render(frame, app)).map_err(|e| eyre!("cannot draw the screen: {e}"))?;
+            terminal
+                .draw(|frame| ui::render(frame, app))
+                .map_err(|e| eyre!("cannot draw the screen: {e}"))?;
             stats.frames += 1;
             dirty = false;
         }

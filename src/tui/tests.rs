@@ -26,7 +26,7 @@ enum Step {
     Idle,
     Resize(u16, u16),
     /// The engine publishes a snapshot (while the loop waits for input).
-    Publish(Snapshot),
+    Publish(Box<Snapshot>),
     /// The engine goes away.
     EngineStops,
 }
@@ -45,20 +45,26 @@ impl Input for Script {
             return Ok(None);
         }
         let key = |code, kind| Event::Key(KeyEvent::new_with_kind(code, KeyModifiers::NONE, kind));
-        Ok(match self.steps.pop_front().expect("script ran out: the loop did not quit") {
-            Step::Key(code) => Some(key(code, KeyEventKind::Press)),
-            Step::Release(code) => Some(key(code, KeyEventKind::Release)),
-            Step::Idle => None,
-            Step::Resize(w, h) => Some(Event::Resize(w, h)),
-            Step::Publish(s) => {
-                self.snapshots.as_ref().unwrap().send(Arc::new(s)).unwrap();
-                None
-            }
-            Step::EngineStops => {
-                self.snapshots = None;
-                None
-            }
-        })
+        Ok(
+            match self
+                .steps
+                .pop_front()
+                .expect("script ran out: the loop did not quit")
+            {
+                Step::Key(code) => Some(key(code, KeyEventKind::Press)),
+                Step::Release(code) => Some(key(code, KeyEventKind::Release)),
+                Step::Idle => None,
+                Step::Resize(w, h) => Some(Event::Resize(w, h)),
+                Step::Publish(s) => {
+                    self.snapshots.as_ref().unwrap().send(Arc::new(*s)).unwrap();
+                    None
+                }
+                Step::EngineStops => {
+                    self.snapshots = None;
+                    None
+                }
+            },
+        )
     }
 }
 
@@ -72,17 +78,29 @@ struct Run {
 fn run(steps: Vec<Step>, shutdown: bool, clock: &mut dyn FnMut() -> DateTime<Utc>) -> Run {
     let (snap_tx, snap_rx) = watch::channel(Arc::new(fixtures::failing()));
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
-    let mut handle = MonitorHandle { snapshots: snap_rx, commands: cmd_tx };
+    let mut handle = MonitorHandle {
+        snapshots: snap_rx,
+        commands: cmd_tx,
+    };
     let mut app = fixtures::app(fixtures::failing(), Theme::default());
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    let mut script = Script { steps: steps.into(), snapshots: Some(snap_tx), timeouts: Vec::new() };
+    let mut script = Script {
+        steps: steps.into(),
+        snapshots: Some(snap_tx),
+        timeouts: Vec::new(),
+    };
     let stop = AtomicBool::new(shutdown);
     let stats = event_loop(&mut terminal, &mut app, &mut handle, &mut script, &stop, clock).unwrap();
     let mut sent = Vec::new();
     while let Ok(cmd) = cmd_rx.try_recv() {
         sent.push(cmd);
     }
-    Run { stats, app, sent, script }
+    Run {
+        stats,
+        app,
+        sent,
+        script,
+    }
 }
 
 fn frozen() -> impl FnMut() -> DateTime<Utc> {
@@ -91,9 +109,17 @@ fn frozen() -> impl FnMut() -> DateTime<Utc> {
 
 #[test]
 fn keys_become_commands_and_q_quits() {
-    let steps = vec![Step::Key(KeyCode::Char('r')), Step::Idle, Step::Key(KeyCode::Char('p')), Step::Key(KeyCode::Char('q'))];
+    let steps = vec![
+        Step::Key(KeyCode::Char('r')),
+        Step::Idle,
+        Step::Key(KeyCode::Char('p')),
+        Step::Key(KeyCode::Char('q')),
+    ];
     let r = run(steps, false, &mut frozen());
-    assert_eq!(r.sent, vec![MonitorCommand::ProbeNow, MonitorCommand::SetPaused(true)]);
+    assert_eq!(
+        r.sent,
+        vec![MonitorCommand::ProbeNow, MonitorCommand::SetPaused(true)]
+    );
     assert!(r.script.steps.is_empty());
 }
 
@@ -112,7 +138,7 @@ fn snapshots_keys_and_resizes_each_cause_one_redraw() {
     healthy.sweeps = 14;
     let steps = vec![
         Step::Idle,
-        Step::Publish(healthy),
+        Step::Publish(Box::new(healthy)),
         Step::Idle,
         Step::Key(KeyCode::Char('j')),
         Step::Release(KeyCode::Char('j')),
@@ -124,7 +150,11 @@ fn snapshots_keys_and_resizes_each_cause_one_redraw() {
     let r = run(steps, false, &mut frozen());
     assert_eq!(r.stats.frames, 4, "first frame, snapshot, key, resize");
     assert_eq!(r.app.snapshot.sweeps, 14);
-    assert_eq!(r.app.selected.as_deref(), Some("endpoint:officecdn.microsoft.com"), "release did not move it");
+    assert_eq!(
+        r.app.selected.as_deref(),
+        Some("endpoint:officecdn.microsoft.com"),
+        "release did not move it"
+    );
 }
 
 #[test]
@@ -150,7 +180,12 @@ fn shutdown_flag_ends_the_loop_before_drawing() {
 
 #[test]
 fn a_stopped_engine_is_reported_once_and_the_screen_stays() {
-    let steps = vec![Step::EngineStops, Step::Idle, Step::Idle, Step::Key(KeyCode::Char('q'))];
+    let steps = vec![
+        Step::EngineStops,
+        Step::Idle,
+        Step::Idle,
+        Step::Key(KeyCode::Char('q')),
+    ];
     let r = run(steps, false, &mut frozen());
     assert!(r.app.monitor_stopped);
     assert_eq!(r.stats.frames, 2);
@@ -160,6 +195,9 @@ fn a_stopped_engine_is_reported_once_and_the_screen_stays() {
 #[test]
 fn without_a_terminal_the_error_points_to_check() {
     let e = super::ensure_terminal(false).unwrap_err().to_string();
-    assert!(e.contains("standard output is not one") && e.contains("m365mon check"), "{e}");
+    assert!(
+        e.contains("standard output is not one") && e.contains("m365mon check"),
+        "{e}"
+    );
     assert!(super::ensure_terminal(true).is_ok());
 }

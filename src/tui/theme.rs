@@ -209,7 +209,10 @@ impl Theme {
         let file: ThemeFile = toml::from_str(text).map_err(|e| InputError::from_toml(path, text, &e))?;
         let missing = file.colors.missing();
         if !missing.is_empty() {
-            return Err(InputError::file(path, format!("missing colours: {}", missing.join(", "))));
+            return Err(InputError::file(
+                path,
+                format!("missing colours: {}", missing.join(", ")),
+            ));
         }
         let mut palette = Palette::blank();
         let name = file.name.unwrap_or_else(|| stem(path));
@@ -280,7 +283,9 @@ impl Theme {
 
     pub fn border(&self, focused: bool) -> Style {
         if focused {
-            Style::new().fg(self.palette.focus_border).add_modifier(Modifier::BOLD)
+            Style::new()
+                .fg(self.palette.focus_border)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(self.palette.border)
         }
@@ -322,7 +327,9 @@ impl Theme {
     /// The LAB badge: reverse video in every theme, so nobody mistakes the lab for the
     /// real service.
     pub fn lab(&self) -> Style {
-        Style::new().fg(self.palette.lab).add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        Style::new()
+            .fg(self.palette.lab)
+            .add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
 
     pub fn marker(&self) -> Style {
@@ -334,7 +341,9 @@ impl Theme {
     }
 
     pub fn link(&self) -> Style {
-        Style::new().fg(self.palette.link).add_modifier(Modifier::UNDERLINED)
+        Style::new()
+            .fg(self.palette.link)
+            .add_modifier(Modifier::UNDERLINED)
     }
 }
 
@@ -368,13 +377,19 @@ impl Palette {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem().and_then(|s| s.to_str()).unwrap_or("custom").to_string()
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("custom")
+        .to_string()
 }
 
 /// An ANSI colour name (case, `-`, `_` and spaces ignored) or `#rrggbb`.
 pub fn color_from_str(value: &str) -> Option<Color> {
-    let normal: String =
-        value.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).collect::<String>().to_ascii_lowercase();
+    let normal: String = value
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .collect::<String>()
+        .to_ascii_lowercase();
     if let Some((_, c)) = ANSI_NAMES.iter().find(|(n, _)| *n == normal) {
         return Some(*c);
     }
@@ -407,7 +422,9 @@ mod tests {
     use std::path::PathBuf;
 
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_themes").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/invalid_themes")
+            .join(name)
     }
 
     fn load_fixture(name: &str) -> InputError {
@@ -422,7 +439,10 @@ mod tests {
             assert_eq!(theme.name, *name);
         }
         assert_eq!(Theme::builtins().len(), BUILTIN_NAMES.len());
-        assert_eq!(Theme::builtin_names(), BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().as_slice());
+        assert_eq!(
+            Theme::builtin_names(),
+            BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().as_slice()
+        );
     }
 
     #[test]
@@ -430,7 +450,11 @@ mod tests {
         for theme in Theme::builtins() {
             for (name, _) in COLORS {
                 let c = theme.palette.get(name).unwrap();
-                assert!(!matches!(c, Color::Rgb(..) | Color::Indexed(_)), "{}: {name} is {c:?}", theme.name);
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{}: {name} is {c:?}",
+                    theme.name
+                );
             }
         }
     }
@@ -449,10 +473,16 @@ mod tests {
     #[test]
     fn resolve_takes_names_case_insensitively_and_refuses_unknown_names() {
         assert_eq!(Theme::resolve("Light").unwrap().name, "light");
-        assert_eq!(Theme::resolve("high-contrast").unwrap().palette.background, Color::Black);
+        assert_eq!(
+            Theme::resolve("high-contrast").unwrap().palette.background,
+            Color::Black
+        );
         let e = Theme::resolve("solarized").unwrap_err();
         assert!(e.message.contains("unknown theme \"solarized\""), "{e}");
-        assert!(e.message.contains("dark, light, high-contrast, monochrome"), "{e}");
+        assert!(
+            e.message.contains("dark, light, high-contrast, monochrome"),
+            "{e}"
+        );
     }
 
     #[test]

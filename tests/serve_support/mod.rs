@@ -35,10 +35,7 @@ pub async fn lab_monitor(scenario: Scenario, interval: Duration, timeout: Durati
         .await
         .expect("lab starts");
     let settings = m365mon::session::lab_settings(lab.state(), timeout, 32).expect("lab settings");
-    let plan = SweepPlan {
-        endpoints: catalog.endpoints.clone(),
-        settings,
-    };
+    let plan = SweepPlan::new(catalog.endpoints.clone(), settings);
     let host = HostInfo {
         hostname: "lab-pc".into(),
         lab: Some("serve-test".into()),
@@ -73,7 +70,24 @@ pub fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, Stri
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, body.to_string())
+    let chunked = head
+        .lines()
+        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
+    (status, if chunked { dechunk(body) } else { body.to_string() })
+}
+
+/// Decodes a chunked body (Prometheus' answers).
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).expect("chunk size");
+        if size == 0 {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+    out
 }
 
 /// A port that was free a moment ago.

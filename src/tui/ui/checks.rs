@@ -29,13 +29,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
     for status in [Status::Fail, Status::Warn, Status::Pass, Status::Skip] {
         let n = count(status);
         if n > 0 {
-            title.push(Span::styled(format!("{} {n} {} ", glyphs::glyph(status), status), theme.status(status)));
+            title.push(Span::styled(
+                format!("{} {n} {} ", glyphs::glyph(status), status),
+                theme.status(status),
+            ));
         }
     }
     if app.failing_only {
         title.push(Span::styled("[failing only] ", theme.accent()));
     }
-    let block = Block::bordered().title(Line::from(title)).border_style(theme.border(app.focus == Focus::Checks));
+    let block = Block::bordered()
+        .title(Line::from(title))
+        .border_style(theme.border(app.focus == Focus::Checks));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -44,7 +49,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
         return;
     }
 
-    let selected = app.selected.as_deref().and_then(|id| rows.iter().position(|c| c.id == id));
+    let selected = app
+        .selected
+        .as_deref()
+        .and_then(|id| rows.iter().position(|c| c.id == id));
     let offset_cell = &app.metrics.table_offset[pane.index()];
     // Never leave blank rows at the bottom while rows are scrolled away at the top (after
     // the pane grew back); the table then moves the offset to keep the selection shown.
@@ -68,7 +76,12 @@ fn empty_message(app: &App, pane: Pane) -> Line<'static> {
             Span::raw("Waiting for the first sweep..."),
         ]);
     }
-    let total = app.snapshot.checks.iter().filter(|c| c.kind == pane.kind()).count();
+    let total = app
+        .snapshot
+        .checks
+        .iter()
+        .filter(|c| c.kind == pane.kind())
+        .count();
     if app.failing_only && total > 0 {
         Line::from(format!("None of {total} failing (f shows all)."))
     } else {
@@ -96,7 +109,11 @@ fn history_width(width: u16, longest_name: u16) -> u16 {
 
 fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> {
     let theme = app.theme();
-    let longest = rows.iter().map(|c| text::check_name(&c.id).chars().count()).max().unwrap_or(0);
+    let longest = rows
+        .iter()
+        .map(|c| text::check_name(&c.id).chars().count())
+        .max()
+        .unwrap_or(0);
     let history_cols = history_width(width, longest.min(usize::from(NAME_WANTED)) as u16);
     let name_width =
         usize::from(width.saturating_sub(FIXED + if history_cols > 0 { history_cols + 1 } else { 0 }));
@@ -119,7 +136,9 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
             };
             cells.push(Cell::from(Line::from(vec![Span::raw(" "), light])));
         }
-        cells.push(Cell::from(Line::from(text::latency(c.duration_ms)).right_aligned()));
+        cells.push(Cell::from(
+            Line::from(text::latency(c.duration_ms)).right_aligned(),
+        ));
         if history_cols > 0 {
             cells.push(Cell::from(history(app, c, usize::from(history_cols))));
         }
@@ -145,18 +164,29 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
 
 fn summary_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> {
     let theme = app.theme();
-    let longest = rows.iter().map(|c| text::short_check_name(&c.id).chars().count()).max().unwrap_or(0);
+    let longest = rows
+        .iter()
+        .map(|c| text::short_check_name(&c.id).chars().count())
+        .max()
+        .unwrap_or(0);
     let name_width = (longest as u16).clamp(6, (width / 3).max(6));
     let body = rows.iter().map(|c| {
         Row::new(vec![
             Cell::from(glyphs::light(theme, c.status)),
-            Cell::from(text::fit_name(text::short_check_name(&c.id), usize::from(name_width))),
+            Cell::from(text::fit_name(
+                text::short_check_name(&c.id),
+                usize::from(name_width),
+            )),
             Cell::from(c.summary.clone()),
             Cell::from(since(app, c)),
         ])
     });
-    let widths =
-        [Constraint::Length(1), Constraint::Length(name_width), Constraint::Fill(1), Constraint::Length(SINCE)];
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(name_width),
+        Constraint::Fill(1),
+        Constraint::Length(SINCE),
+    ];
     Table::new(body, widths).column_spacing(1)
 }
 
@@ -168,7 +198,11 @@ fn history(app: &App, c: &CheckResult, width: usize) -> Line<'static> {
         .map(|h| h.iter().rev().take(width).rev().map(|p| p.status).collect())
         .unwrap_or_default();
     let mut spans = vec![Span::raw(" ".repeat(width - recent.len()))];
-    spans.extend(recent.into_iter().map(|s| glyphs::light(theme, s).style(strip_bold(theme.status(s)))));
+    spans.extend(
+        recent
+            .into_iter()
+            .map(|s| glyphs::light(theme, s).style(strip_bold(theme.status(s)))),
+    );
     Line::from(spans)
 }
 
@@ -178,7 +212,12 @@ fn strip_bold(style: Style) -> Style {
 }
 
 fn since(app: &App, c: &CheckResult) -> Line<'static> {
-    let age = app.snapshot.since.get(&c.id).map(|t| text::age(*t, app.now)).unwrap_or_default();
+    let age = app
+        .snapshot
+        .since
+        .get(&c.id)
+        .map(|t| text::age(*t, app.now))
+        .unwrap_or_default();
     Line::from(age).right_aligned()
 }
 

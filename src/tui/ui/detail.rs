@@ -21,21 +21,41 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, id: &str) {
     let Some(c) = app.check(id) else { return };
     let theme = app.theme();
     // Everything between the header and the footer, so the footer's keys stay visible.
-    let rect = Rect { y: area.y + 2, height: area.height.saturating_sub(3), ..area };
+    let rect = Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(3),
+        ..area
+    };
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(Span::styled(format!(" Detail: {} ", text::check_name(&c.id)), theme.title()))
-        .title_bottom(Line::from(Span::styled(" Esc/Enter closes, j/k scrolls ", theme.dim())).right_aligned())
+        .title(Span::styled(
+            format!(" Detail: {} ", text::check_name(&c.id)),
+            theme.title(),
+        ))
+        .title_bottom(
+            Line::from(Span::styled(" Esc/Enter closes, j/k scrolls ", theme.dim())).right_aligned(),
+        )
         .border_style(theme.border(true))
         .style(theme.text());
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let doc = content(app, c, inner.width);
-    doc.render(frame, inner, app.detail_scroll, &app.metrics.detail_max, theme.text());
+    doc.render(
+        frame,
+        inner,
+        app.detail_scroll,
+        &app.metrics.detail_max,
+        theme.text(),
+    );
 }
 
 fn field(doc: &mut Doc, theme: &Theme, label: &str, value: &str) {
-    doc.para(vec![Span::styled(text::pad(label, LABEL), theme.dim())], value, theme.text(), LABEL);
+    doc.para(
+        vec![Span::styled(text::pad(label, LABEL), theme.dim())],
+        value,
+        theme.text(),
+        LABEL,
+    );
 }
 
 fn heading(doc: &mut Doc, theme: &Theme, title: &str) {
@@ -44,87 +64,177 @@ fn heading(doc: &mut Doc, theme: &Theme, title: &str) {
 }
 
 fn content(app: &App, c: &CheckResult, width: u16) -> Doc {
-    let theme = app.theme();
     let mut doc = Doc::new(width);
+    overview(&mut doc, app, c);
+    stages(&mut doc, app.theme(), c);
+    tls(&mut doc, app.theme(), c);
+    http(&mut doc, app.theme(), c);
+    evidence(&mut doc, app, c);
+    doc
+}
+
+/// Status, target, timing, cause and the whole history.
+fn overview(doc: &mut Doc, app: &App, c: &CheckResult) {
+    let theme = app.theme();
     let status = vec![
         Span::styled(text::pad("Status", LABEL), theme.dim()),
         glyphs::light(theme, c.status),
         Span::styled(format!(" {}  ", glyphs::word(c.status)), theme.status(c.status)),
     ];
-    doc.para(status, &c.summary, theme.text().add_modifier(Modifier::BOLD), LABEL);
-    field(&mut doc, theme, "Target", &c.target);
-    field(&mut doc, theme, "Kind", c.kind.as_str());
-    let took = if c.duration_ms > 0.0 { format!(", took {:.1} ms", c.duration_ms) } else { String::new() };
-    field(&mut doc, theme, "Checked", &format!("{}{took}", app.time.full(c.checked_at)));
+    doc.para(
+        status,
+        &c.summary,
+        theme.text().add_modifier(Modifier::BOLD),
+        LABEL,
+    );
+    field(doc, theme, "Target", &c.target);
+    field(doc, theme, "Kind", c.kind.as_str());
+    let took = if c.duration_ms > 0.0 {
+        format!(", took {:.1} ms", c.duration_ms)
+    } else {
+        String::new()
+    };
+    field(
+        doc,
+        theme,
+        "Checked",
+        &format!("{}{took}", app.time.full(c.checked_at)),
+    );
     if let Some(since) = app.snapshot.since.get(&c.id) {
-        field(&mut doc, theme, "Since", &format!("{} ({})", app.time.hms(*since), text::age(*since, app.now)));
+        field(
+            doc,
+            theme,
+            "Since",
+            &format!("{} ({})", app.time.hms(*since), text::age(*since, app.now)),
+        );
     }
     if let Some(cause) = c.cause {
-        field(&mut doc, theme, "Cause", cause.as_str());
+        field(doc, theme, "Cause", cause.as_str());
     }
     if let Some(points) = app.snapshot.history.get(&c.id).filter(|h| !h.is_empty()) {
         let mut lead = vec![Span::styled(text::pad("History", LABEL), theme.dim())];
         lead.extend(points.iter().map(|p| glyphs::light(theme, p.status)));
-        doc.para(lead, &format!(" ({} sweeps, oldest first)", points.len()), theme.dim(), LABEL);
+        lead.push(Span::raw(" "));
+        doc.para(
+            lead,
+            &format!("({} sweeps, oldest first)", points.len()),
+            theme.dim(),
+            LABEL,
+        );
     }
+}
 
+/// Every stage with its timing, or why it did not run.
+fn stages(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
     if !c.stages.is_empty() {
-        heading(&mut doc, theme, "Stages");
+        heading(doc, theme, "Stages");
         let plain_http = c.target.starts_with("http://");
         for stage in StageName::ALL {
             let (light, ms, detail, cause) = match c.stage(stage) {
-                Some(s) => (glyphs::light(theme, s.status), text::latency(s.ms), s.detail.clone(), s.cause),
-                None if stage == StageName::Tls && plain_http => {
-                    (glyphs::not_run(theme), String::new(), "not used (plain HTTP)".into(), None)
-                }
+                Some(s) => (
+                    glyphs::light(theme, s.status),
+                    text::latency(s.ms),
+                    s.detail.clone(),
+                    s.cause,
+                ),
+                None if stage == StageName::Tls && plain_http => (
+                    glyphs::not_run(theme),
+                    String::new(),
+                    "not used (plain HTTP)".into(),
+                    None,
+                ),
                 None => (glyphs::not_run(theme), String::new(), "did not run".into(), None),
             };
             let cause = cause.map(|c| format!("  [{}]", c.as_str())).unwrap_or_default();
-            let lead = vec![Span::raw(" "), light, Span::raw(format!(" {:<4} {:>9}  ", stage.label(), ms))];
+            let lead = vec![
+                Span::raw(" "),
+                light,
+                Span::raw(format!(" {:<4} {:>9}  ", stage.label(), ms)),
+            ];
             doc.para(lead, &format!("{detail}{cause}"), theme.text(), 19);
         }
     }
+}
 
+/// What the handshake negotiated and the chain the server presented.
+fn tls(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
     if let Some(tls) = &c.tls {
-        heading(&mut doc, theme, "TLS");
-        field(&mut doc, theme, "Version", tls.version.as_deref().unwrap_or("unknown"));
-        field(&mut doc, theme, "Cipher", tls.cipher.as_deref().unwrap_or("unknown"));
-        field(&mut doc, theme, "Root", tls.root.as_deref().unwrap_or("unknown"));
+        heading(doc, theme, "TLS");
+        field(doc, theme, "Version", tls.version.as_deref().unwrap_or("unknown"));
+        field(doc, theme, "Cipher", tls.cipher.as_deref().unwrap_or("unknown"));
+        field(doc, theme, "Root", tls.root.as_deref().unwrap_or("unknown"));
         for (i, cert) in tls.chain.iter().enumerate() {
             let n = format!("{:>2}. ", i + 1);
-            doc.para(vec![Span::styled(n, theme.accent())], &cert.subject, theme.text(), 4);
-            doc.para(vec![Span::styled("    issuer  ", theme.dim())], &cert.issuer, theme.text(), 12);
-            doc.para(vec![Span::styled("    expires ", theme.dim())], &cert.not_after, theme.text(), 12);
+            doc.para(
+                vec![Span::styled(n, theme.accent())],
+                &cert.subject,
+                theme.text(),
+                4,
+            );
+            doc.para(
+                vec![Span::styled("    issuer  ", theme.dim())],
+                &cert.issuer,
+                theme.text(),
+                12,
+            );
+            doc.para(
+                vec![Span::styled("    expires ", theme.dim())],
+                &cert.not_after,
+                theme.text(),
+                12,
+            );
         }
     }
+}
 
+fn http(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
     if let Some(http) = &c.http {
-        heading(&mut doc, theme, "HTTP");
-        field(&mut doc, theme, "Status", &http.status.to_string());
+        heading(doc, theme, "HTTP");
+        field(doc, theme, "Status", &http.status.to_string());
         for (label, value) in [("Server", &http.server), ("Via", &http.via), ("Date", &http.date)] {
             if let Some(v) = value {
-                field(&mut doc, theme, label, v);
+                field(doc, theme, label, v);
             }
         }
     }
+}
 
+/// The raw error, the facts of non-endpoint checks and the finding that explains it.
+fn evidence(doc: &mut Doc, app: &App, c: &CheckResult) {
+    let theme = app.theme();
     if let Some(error) = &c.error {
-        heading(&mut doc, theme, "Error");
+        heading(doc, theme, "Error");
         doc.verbatim(1, error, theme.text());
     }
 
     if !c.facts.is_empty() {
-        heading(&mut doc, theme, "Facts");
-        let width = c.facts.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).min(24) + 2;
+        heading(doc, theme, "Facts");
+        let width = c
+            .facts
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(24)
+            + 2;
         for (k, v) in &c.facts {
-            doc.para(vec![Span::styled(format!(" {}", text::pad(k, width)), theme.dim())], v, theme.text(), width + 1);
+            doc.para(
+                vec![Span::styled(format!(" {}", text::pad(k, width)), theme.dim())],
+                v,
+                theme.text(),
+                width + 1,
+            );
         }
     }
 
     if let Some(f) = app.snapshot.finding_for(&c.id) {
-        heading(&mut doc, theme, "Finding");
+        heading(doc, theme, "Finding");
         let lead = vec![glyphs::light(theme, f.severity), Span::raw(" ")];
-        doc.para(lead, &format!("{} ({}; remediation \"{}\")", f.title, f.id, f.remediation_id), theme.text(), 2);
+        doc.para(
+            lead,
+            &format!("{} ({}; remediation \"{}\")", f.title, f.id, f.remediation_id),
+            theme.text(),
+            2,
+        );
     }
-    doc
 }

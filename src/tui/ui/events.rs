@@ -13,19 +13,31 @@ use crate::tui::app::{App, Focus};
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme();
     let events = &app.snapshot.events;
-    let mut title = vec![Span::styled(format!(" Events ({}) ", events.len()), theme.title())];
+    let mut title = vec![Span::styled(
+        format!(" Events ({}) ", events.len()),
+        theme.title(),
+    )];
     let block_height = usize::from(area.height.saturating_sub(2));
     let max_back = events.len().saturating_sub(block_height);
     app.metrics.events_max.set(max_back);
     let back = app.events_back.min(max_back);
     if back > 0 {
-        title.push(Span::styled(format!("[{back} newer below, End follows] "), theme.accent()));
+        title.push(Span::styled(
+            format!("[{back} newer below, End follows] "),
+            theme.accent(),
+        ));
     }
-    let block = Block::bordered().title(Line::from(title)).border_style(theme.border(app.focus == Focus::Events));
+    let block = Block::bordered()
+        .title(Line::from(title))
+        .border_style(theme.border(app.focus == Focus::Events));
     let end = events.len() - back;
     let start = end.saturating_sub(block_height);
     let lines: Vec<Line> = events.range(start..end).map(|e| line(app, e)).collect();
-    let lines = if lines.is_empty() { vec![Line::styled("No events yet.", theme.dim())] } else { lines };
+    let lines = if lines.is_empty() {
+        vec![Line::styled("No events yet.", theme.dim())]
+    } else {
+        lines
+    };
     frame.render_widget(Paragraph::new(lines).block(block).style(theme.text()), area);
 }
 
@@ -35,7 +47,10 @@ fn line(app: &App, e: &Event) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("{} ", app.time.hms(e.at)), theme.dim())];
     match e.kind {
         EventKind::Marker => {
-            spans.push(Span::styled(format!("* marker: {}", one_line(&e.text)), theme.marker()));
+            spans.push(Span::styled(
+                format!("* marker: {}", one_line(&e.text)),
+                theme.marker(),
+            ));
         }
         EventKind::Info => spans.push(Span::styled(one_line(&e.text), theme.dim())),
         EventKind::Change => {

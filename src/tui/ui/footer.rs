@@ -16,9 +16,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(text) = &app.marker_input {
         let prompt = "Marker: ";
         let hint = "  (Enter adds, Esc cancels)";
-        let room = usize::from(area.width).saturating_sub(prompt.len() + hint.len() + 1).max(1);
+        let room = usize::from(area.width)
+            .saturating_sub(prompt.len() + hint.len() + 1)
+            .max(1);
         // Show the end of a long marker, where the cursor is.
-        let shown: String = text.chars().skip(text.chars().count().saturating_sub(room)).collect();
+        let shown: String = text
+            .chars()
+            .skip(text.chars().count().saturating_sub(room))
+            .collect();
         let cursor_x = area.x + (prompt.len() + shown.chars().count()) as u16;
         let line = Line::from(vec![
             Span::styled(prompt, theme.key()),
@@ -27,7 +32,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(hint, theme.dim()),
         ]);
         frame.render_widget(Paragraph::new(line), area);
-        frame.set_cursor_position(Position::new(cursor_x.min(area.right().saturating_sub(1)), area.y));
+        frame.set_cursor_position(Position::new(
+            cursor_x.min(area.right().saturating_sub(1)),
+            area.y,
+        ));
         return;
     }
     let hints = hints(app);
@@ -49,7 +57,13 @@ fn hints(app: &App) -> Vec<(&'static str, String)> {
     match app.overlay {
         Overlay::Help => vec![("Esc/?", "close".into()), ("j/k", "scroll".into()), h("quit")],
         Overlay::Detail(_) => {
-            vec![("Esc/Enter", "close".into()), ("j/k", "scroll".into()), h("page"), h("help"), h("quit")]
+            vec![
+                ("Esc/Enter", "close".into()),
+                ("j/k", "scroll".into()),
+                h("page"),
+                h("help"),
+                h("quit"),
+            ]
         }
         Overlay::None => {
             let mut v = vec![h("quit"), h("help")];
@@ -61,9 +75,23 @@ fn hints(app: &App) -> Vec<(&'static str, String)> {
             v.push(h("focus"));
             if !app.read_only {
                 v.push(h("probe"));
-                v.push(("p", if app.paused() { "resume".into() } else { "pause".into() }));
+                v.push((
+                    "p",
+                    if app.paused() {
+                        "resume".into()
+                    } else {
+                        "pause".into()
+                    },
+                ));
             }
-            v.push(("f", if app.failing_only { "show all".into() } else { "failing only".into() }));
+            v.push((
+                "f",
+                if app.failing_only {
+                    "show all".into()
+                } else {
+                    "failing only".into()
+                },
+            ));
             if !app.read_only {
                 v.push(h("marker"));
             }
@@ -91,9 +119,15 @@ pub fn render_status(frame: &mut Frame, area: Rect, app: &App) {
     let Some(status) = app.status_line() else { return };
     let theme = app.theme();
     let line = if status.error {
-        Line::from(vec![glyphs::light(theme, Status::Fail), Span::styled(format!(" {}", status.text), theme.text())])
+        Line::from(vec![
+            glyphs::light(theme, Status::Fail),
+            Span::styled(format!(" {}", status.text), theme.text()),
+        ])
     } else {
-        Line::from(vec![Span::raw("  "), Span::styled(status.text.clone(), theme.accent())])
+        Line::from(vec![
+            Span::raw("  "),
+            Span::styled(status.text.clone(), theme.accent()),
+        ])
     };
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }

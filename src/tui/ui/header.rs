@@ -20,45 +20,86 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 
     let waiting = s.sweeps == 0 && s.checks.is_empty();
     let overall = if waiting {
-        Span::styled(format!(" [{}] WAITING ", glyphs::PENDING), on_bar(theme.pending()))
+        Span::styled(
+            format!(" [{}] WAITING", glyphs::PENDING),
+            on_bar(theme.pending()),
+        )
     } else {
         let st = s.status();
-        Span::styled(format!(" [{}] {} ", glyphs::glyph(st), glyphs::word(st)), on_bar(theme.status(st)))
+        Span::styled(
+            format!(" [{}] {}", glyphs::glyph(st), glyphs::word(st)),
+            on_bar(theme.status(st)),
+        )
     };
-    let mut first = vec![overall, Span::styled(format!(" {}", s.host.hostname), bar.add_modifier(Modifier::BOLD))];
+    // The LAB badge comes right after the light, so no width can cut it off.
+    let mut first = vec![overall];
+    if let Some(lab) = &s.host.lab {
+        first.push(Span::styled(" ", bar));
+        first.push(Span::styled(
+            format!(" LAB {lab}: simulated endpoints "),
+            theme.lab(),
+        ));
+    }
+    first.push(Span::styled(
+        format!("  {}", s.host.hostname),
+        bar.add_modifier(Modifier::BOLD),
+    ));
     if let Some(user) = &s.host.user {
         first.push(Span::styled(format!("  user {user}"), bar));
     }
     if !s.host.instance.is_empty() {
         first.push(Span::styled(format!("  cloud {}", s.host.instance), bar));
     }
-    if let Some(lab) = &s.host.lab {
-        first.push(Span::styled("  ", bar));
-        first.push(Span::styled(format!(" LAB {lab}: simulated endpoints "), theme.lab()));
-    }
 
-    let mut second = vec![Span::styled(format!(" poll every {}", interval(s.interval_secs)), bar)];
+    let mut second = vec![Span::styled(
+        format!(" poll every {}", interval(s.interval_secs)),
+        bar,
+    )];
     match s.last_sweep_at {
         Some(at) => second.push(Span::styled(
-            format!("   last sweep {} ({:.0} ms, #{})", app.time.hms(at), s.sweep_ms, s.sweeps),
+            format!(
+                "   last sweep {} ({:.0} ms, #{})",
+                app.time.hms(at),
+                s.sweep_ms,
+                s.sweeps
+            ),
             bar,
         )),
         None => second.push(Span::styled("   no sweep finished yet", bar)),
     }
     second.push(Span::styled("   ", bar));
     if app.monitor_stopped {
-        second.push(Span::styled("monitor stopped", on_bar(theme.status(crate::model::Status::Fail))));
+        second.push(Span::styled(
+            "monitor stopped",
+            on_bar(theme.status(crate::model::Status::Fail)),
+        ));
     } else if s.sweeping {
-        second.push(Span::styled("sweeping...", on_bar(theme.accent()).add_modifier(Modifier::BOLD)));
+        second.push(Span::styled(
+            "sweeping...",
+            on_bar(theme.accent()).add_modifier(Modifier::BOLD),
+        ));
     } else if s.paused {
-        second.push(Span::styled("PAUSED (p resumes)", on_bar(theme.status(crate::model::Status::Warn))));
+        second.push(Span::styled(
+            "PAUSED (p resumes)",
+            on_bar(theme.status(crate::model::Status::Warn)),
+        ));
     } else if let Some(at) = s.last_sweep_at {
         let due = at + chrono::Duration::milliseconds((s.interval_secs * 1000.0) as i64);
-        let wait = if due > app.now { text::age(app.now, due) } else { "now".into() };
+        let wait = if due > app.now {
+            text::age(app.now, due)
+        } else {
+            "now".into()
+        };
         second.push(Span::styled(format!("next sweep in {wait}"), bar));
     }
     if s.paused && s.sweeping {
         second.push(Span::styled("  (paused after this one)", bar));
+    }
+    if app.read_only {
+        second.push(Span::styled(
+            "   read-only view",
+            bar.add_modifier(Modifier::BOLD),
+        ));
     }
 
     let lines = vec![Line::from(first), Line::from(second)];

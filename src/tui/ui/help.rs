@@ -42,20 +42,35 @@ fn content(app: &App, width: u16) -> Doc {
             _ => theme.dim(),
         };
         legend.push(Span::styled(*glyph, style));
-        legend.push(Span::raw(format!(" {}  ", meaning.split(" (").next().unwrap_or(meaning))));
+        legend.push(Span::raw(format!(
+            " {}  ",
+            meaning.split(" (").next().unwrap_or(meaning)
+        )));
     }
     doc.line(Line::from(legend));
     doc.blank();
     for b in BINDINGS {
         let unavailable = app.read_only && b.writes;
-        let action = if unavailable { format!("{} (not in this read-only view)", b.action) } else { b.action.into() };
+        let action = if unavailable {
+            format!("{} (not in this read-only view)", b.action)
+        } else {
+            b.action.into()
+        };
         let style = if unavailable { theme.dim() } else { theme.text() };
-        doc.para(vec![Span::styled(text::pad(b.keys, KEYS), theme.key())], &action, style, KEYS);
+        doc.para(
+            vec![Span::styled(text::pad(b.keys, KEYS), theme.key())],
+            &action,
+            style,
+            KEYS,
+        );
     }
     doc.blank();
     doc.para(
         vec![Span::styled("Theme: ", theme.dim())],
-        &format!("{} (t switches; --theme NAME|FILE; NO_COLOR=1 for none)", theme.name),
+        &format!(
+            "{} (t switches; --theme NAME|FILE; NO_COLOR=1 for none)",
+            theme.name
+        ),
         theme.dim(),
         7,
     );

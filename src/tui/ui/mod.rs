@@ -79,7 +79,12 @@ pub fn render(frame: &mut Frame, app: &App) {
     footer::render(frame, footer_area, app);
 
     // Scrolling moves by what one pane shows.
-    let page = regions.panes.first().map(|(_, r)| r.height.saturating_sub(3)).unwrap_or(1).max(1);
+    let page = regions
+        .panes
+        .first()
+        .map(|(_, r)| r.height.saturating_sub(3))
+        .unwrap_or(1)
+        .max(1);
     app.metrics.page.set(usize::from(page));
 
     match &app.overlay {
@@ -103,7 +108,11 @@ fn split_body(body: Rect, app: &App) -> Regions {
             Layout::vertical([Constraint::Fill(1), Constraint::Length(events_height)]).areas(body);
         let [checks, remediation] =
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
-        Regions { panes: split_checks(checks, app), remediation, events }
+        Regions {
+            panes: split_checks(checks, app),
+            remediation,
+            events,
+        }
     } else {
         // Stacked, the check panes take what their rows need (up to 60%) and the
         // remediation panel, which is mostly longer than its space, gets the rest.
@@ -119,7 +128,11 @@ fn split_body(body: Rect, app: &App) -> Regions {
             Constraint::Length(events_height),
         ])
         .areas(body);
-        Regions { panes: split_checks(checks, app), remediation, events }
+        Regions {
+            panes: split_checks(checks, app),
+            remediation,
+            events,
+        }
     }
 }
 
@@ -136,7 +149,10 @@ fn pane_height(app: &App, pane: Pane) -> u16 {
 /// The endpoints pane takes what the smaller panes leave; each of those gets its rows
 /// (or one line saying none is failing) but never so much that the endpoints vanish.
 fn split_checks(area: Rect, app: &App) -> Vec<(Pane, Rect)> {
-    let others: Vec<Pane> = [Pane::Network, Pane::Host].into_iter().filter(|p| app.pane_present(*p)).collect();
+    let others: Vec<Pane> = [Pane::Network, Pane::Host]
+        .into_iter()
+        .filter(|p| app.pane_present(*p))
+        .collect();
     let mut constraints = vec![Constraint::Fill(1)];
     if !others.is_empty() {
         let share = (area.height.saturating_sub(6) / others.len() as u16).max(3);
@@ -145,7 +161,10 @@ fn split_checks(area: Rect, app: &App) -> Vec<(Pane, Rect)> {
         }
     }
     let rects = Layout::vertical(constraints).split(area);
-    std::iter::once(Pane::Endpoints).chain(others).zip(rects.iter().copied()).collect()
+    std::iter::once(Pane::Endpoints)
+        .chain(others)
+        .zip(rects.iter().copied())
+        .collect()
 }
 
 #[cfg(test)]

@@ -29,12 +29,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let overflow = doc.lines.len() > usize::from(area.height.saturating_sub(2));
     let mut block = block_title(title);
     if overflow {
-        let hint = if focused { " j/k scrolls " } else { " Tab, then j/k scrolls " };
+        let hint = if focused {
+            " j/k scrolls "
+        } else {
+            " Tab, then j/k scrolls "
+        };
         block = block.title_bottom(Line::from(Span::styled(hint, theme.dim())).right_aligned());
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    doc.render(frame, inner, app.remediation_scroll, &app.metrics.remediation_max, theme.text());
+    doc.render(
+        frame,
+        inner,
+        app.remediation_scroll,
+        &app.metrics.remediation_max,
+        theme.text(),
+    );
 }
 
 /// The panel's title and lines for the current selection.
@@ -56,7 +66,12 @@ fn content(app: &App, width: u16) -> (String, Doc) {
                         steps(&mut doc, theme, r);
                     } else {
                         doc.blank();
-                        doc.para(vec![], "No finding explains this check yet; Enter shows everything it saw.", theme.dim(), 0);
+                        doc.para(
+                            vec![],
+                            "No finding explains this check yet; Enter shows everything it saw.",
+                            theme.dim(),
+                            0,
+                        );
                     }
                     (format!("Why it fails: {name}"), doc)
                 }
@@ -66,7 +81,12 @@ fn content(app: &App, width: u16) -> (String, Doc) {
                 }
                 Status::Skip => {
                     check_line(&mut doc, theme, c);
-                    doc.para(vec![], "Does not apply on this machine; nothing to do.", theme.dim(), 0);
+                    doc.para(
+                        vec![],
+                        "Does not apply on this machine; nothing to do.",
+                        theme.dim(),
+                        0,
+                    );
                     facts(&mut doc, theme, c);
                     (format!("Not checked: {name}"), doc)
                 }
@@ -76,7 +96,12 @@ fn content(app: &App, width: u16) -> (String, Doc) {
             Some(f) => {
                 finding(&mut doc, theme, f);
                 doc.blank();
-                doc.para(vec![], "Select a check (j/k) to see what explains it.", theme.dim(), 0);
+                doc.para(
+                    vec![],
+                    "Select a check (j/k) to see what explains it.",
+                    theme.dim(),
+                    0,
+                );
                 (format!("Top finding (1 of {})", s.findings.len()), doc)
             }
             None if s.sweeps == 0 && s.checks.is_empty() => {
@@ -98,10 +123,14 @@ fn content(app: &App, width: u16) -> (String, Doc) {
 
 /// `x activation.sls.microsoft.com: TCP timed out`
 fn check_line(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
-    let lead = vec![glyphs::light(theme, c.status), Span::raw(" "), Span::styled(
-        format!("{}: ", text::check_name(&c.id)),
-        theme.text().add_modifier(Modifier::BOLD),
-    )];
+    let lead = vec![
+        glyphs::light(theme, c.status),
+        Span::raw(" "),
+        Span::styled(
+            format!("{}: ", text::check_name(&c.id)),
+            theme.text().add_modifier(Modifier::BOLD),
+        ),
+    ];
     doc.para(lead, &c.summary, theme.text(), 2);
 }
 
@@ -115,7 +144,12 @@ fn finding(doc: &mut Doc, theme: &Theme, f: &Finding) {
         doc.para(vec![], &f.detail, theme.text(), 0);
     }
     let names: Vec<&str> = f.checks.iter().map(|c| text::check_name(c)).collect();
-    doc.para(vec![Span::styled("Affects: ", theme.dim())], &names.join(", "), theme.text(), 2);
+    doc.para(
+        vec![Span::styled("Affects: ", theme.dim())],
+        &names.join(", "),
+        theme.text(),
+        2,
+    );
     doc.blank();
     steps(doc, theme, f.remediation());
 }
@@ -131,7 +165,12 @@ fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) {
     for (i, step) in r.steps.iter().enumerate() {
         let number = format!("{:>2}. ", i + 1);
         let indent = number.len();
-        doc.para(vec![Span::styled(number, theme.accent())], step, theme.text(), indent);
+        doc.para(
+            vec![Span::styled(number, theme.accent())],
+            step,
+            theme.text(),
+            indent,
+        );
     }
     if !r.commands.is_empty() {
         doc.blank();
@@ -142,7 +181,12 @@ fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) {
                 label.push_str(", admin");
             }
             label.push_str("] ");
-            doc.para(vec![Span::raw(" "), Span::styled(label, theme.accent())], c.label, theme.dim(), 3);
+            doc.para(
+                vec![Span::raw(" "), Span::styled(label, theme.accent())],
+                c.label,
+                theme.dim(),
+                3,
+            );
             doc.verbatim(3, c.text, theme.command());
         }
     }
@@ -168,11 +212,24 @@ fn healthy(doc: &mut Doc, app: &App, c: &CheckResult) {
     let theme = app.theme();
     let name = text::check_name(&c.id);
     let lead = vec![glyphs::light(theme, c.status), Span::raw(" ")];
-    doc.para(lead, &format!("{name} is healthy: {}", c.summary), theme.text().add_modifier(Modifier::BOLD), 2);
-    let since = app.snapshot.since.get(&c.id).map(|t| format!(", healthy for {}", text::age(*t, app.now)));
+    doc.para(
+        lead,
+        &format!("{name} is healthy: {}", c.summary),
+        theme.text().add_modifier(Modifier::BOLD),
+        2,
+    );
+    let since = app
+        .snapshot
+        .since
+        .get(&c.id)
+        .map(|t| format!(", healthy for {}", text::age(*t, app.now)));
     doc.para(
         vec![],
-        &format!("Verified at {}{}.", app.time.hms(c.checked_at), since.unwrap_or_default()),
+        &format!(
+            "Verified at {}{}.",
+            app.time.hms(c.checked_at),
+            since.unwrap_or_default()
+        ),
         theme.dim(),
         0,
     );
@@ -188,12 +245,30 @@ fn healthy(doc: &mut Doc, app: &App, c: &CheckResult) {
         }
         if let Some(tls) = &c.tls {
             let version = tls.version.as_deref().unwrap_or("unknown version");
-            let root = tls.root.as_deref().map(|r| format!(", chain ends in {r}")).unwrap_or_default();
-            doc.para(vec![Span::styled("TLS: ", theme.dim())], &format!("{version}{root}"), theme.text(), 5);
+            let root = tls
+                .root
+                .as_deref()
+                .map(|r| format!(", chain ends in {r}"))
+                .unwrap_or_default();
+            doc.para(
+                vec![Span::styled("TLS: ", theme.dim())],
+                &format!("{version}{root}"),
+                theme.text(),
+                5,
+            );
         }
         if let Some(http) = &c.http {
-            let server = http.server.as_deref().map(|s| format!(" from {s}")).unwrap_or_default();
-            doc.para(vec![Span::styled("HTTP: ", theme.dim())], &format!("{}{server}", http.status), theme.text(), 6);
+            let server = http
+                .server
+                .as_deref()
+                .map(|s| format!(" from {s}"))
+                .unwrap_or_default();
+            doc.para(
+                vec![Span::styled("HTTP: ", theme.dim())],
+                &format!("{}{server}", http.status),
+                theme.text(),
+                6,
+            );
         }
     }
     facts(doc, theme, c);
@@ -201,7 +276,12 @@ fn healthy(doc: &mut Doc, app: &App, c: &CheckResult) {
 
 fn facts(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
     for (k, v) in &c.facts {
-        doc.para(vec![Span::styled(format!("{k}: "), theme.dim())], v, theme.text(), 2);
+        doc.para(
+            vec![Span::styled(format!("{k}: "), theme.dim())],
+            v,
+            theme.text(),
+            2,
+        );
     }
 }
 
@@ -209,10 +289,23 @@ fn facts(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
 fn all_clear(doc: &mut Doc, app: &App) {
     let theme = app.theme();
     let s = &app.snapshot;
-    let endpoints = s.checks.iter().filter(|c| c.kind == CheckKind::Endpoint && c.status == Status::Pass).count();
-    let others = s.checks.iter().filter(|c| c.kind != CheckKind::Endpoint && c.status == Status::Pass).count();
+    let endpoints = s
+        .checks
+        .iter()
+        .filter(|c| c.kind == CheckKind::Endpoint && c.status == Status::Pass)
+        .count();
+    let others = s
+        .checks
+        .iter()
+        .filter(|c| c.kind != CheckKind::Endpoint && c.status == Status::Pass)
+        .count();
     let lead = vec![glyphs::light(theme, Status::Pass), Span::raw(" ")];
-    doc.para(lead, "No problems found.", theme.text().add_modifier(Modifier::BOLD), 2);
+    doc.para(
+        lead,
+        "No problems found.",
+        theme.text().add_modifier(Modifier::BOLD),
+        2,
+    );
     doc.para(
         vec![],
         &format!(

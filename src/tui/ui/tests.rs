@@ -27,7 +27,13 @@ fn text(buffer: &Buffer) -> String {
     buffer
         .content
         .chunks(w)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -46,7 +52,8 @@ fn keys(app: &mut App, codes: &[KeyCode]) {
 fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
     let screen = text(buffer);
     screen.lines().enumerate().find_map(|(y, line)| {
-        line.find(needle).map(|byte| (y as u16, line[..byte].chars().count() as u16))
+        line.find(needle)
+            .map(|byte| (y as u16, line[..byte].chars().count() as u16))
     })
 }
 
@@ -62,7 +69,10 @@ fn healthy_screen_with_a_passing_endpoint_selected_says_what_was_verified() {
     keys(&mut app, &[KeyCode::Down, KeyCode::Down]);
     let s = screen(&app, 120, 36);
     assert!(s.contains("Healthy: ols.officeapps.live.com/olsc"), "{s}");
-    assert!(s.contains("TLSv1.3, chain ends in DigiCert Global Root G2"), "{s}");
+    assert!(
+        s.contains("TLSv1.3, chain ends in DigiCert Global Root G2"),
+        "{s}"
+    );
     insta::assert_snapshot!("healthy_selected_120x36", s);
 }
 
@@ -79,7 +89,10 @@ fn failure_with_top_finding_on_a_wide_screen() {
 fn failure_with_a_selected_check_shows_its_remediation_in_80_columns() {
     let mut app = fixtures::app(fixtures::failing(), Theme::default());
     keys(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
-    assert_eq!(app.selected.as_deref(), Some("endpoint:activation.sls.microsoft.com"));
+    assert_eq!(
+        app.selected.as_deref(),
+        Some("endpoint:activation.sls.microsoft.com")
+    );
     let s = screen(&app, 80, 50);
     assert!(s.contains("Why it fails: activation.sls.microsoft.com"), "{s}");
     assert!(s.contains("What to do: [administrator]"), "{s}");
@@ -107,7 +120,10 @@ fn detail_view_shows_stages_chain_and_error() {
     keys(&mut app, &[KeyCode::Enter]);
     let s = screen(&app, 120, 40);
     assert!(s.contains("Detail: activation.sls.microsoft.com"), "{s}");
-    assert!(s.contains("x TCP      3.0 s  no answer to SYN within 3 s [tcp-timeout]"), "{s}");
+    assert!(
+        s.contains("x TCP      3.0 s  no answer to SYN within 3 s [tcp-timeout]"),
+        "{s}"
+    );
     insta::assert_snapshot!("detail_failing_120x40", s);
 
     let mut app = fixtures::app(fixtures::healthy(), Theme::default());
@@ -142,7 +158,11 @@ fn monochrome_screen_reads_by_shape_and_uses_no_colour() {
     keys(&mut app, &[KeyCode::Down, KeyCode::Down]);
     let buffer = draw(&app, 120, 36);
     for cell in &buffer.content {
-        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "coloured cell {cell:?}");
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (Color::Reset, Color::Reset),
+            "coloured cell {cell:?}"
+        );
     }
     // The selected row is shown in reverse video, the failing light in bold.
     let (y, x) = find(&buffer, "ols.officeapps.live.com/olsc").unwrap();
@@ -170,7 +190,10 @@ fn waiting_for_the_first_sweep() {
     let s = screen(&app, 100, 24);
     assert!(s.contains("[?] WAITING"), "{s}");
     assert!(s.contains("Waiting for the first sweep..."), "{s}");
-    assert!(!s.contains("Network"), "no pane for checks that do not exist: {s}");
+    assert!(
+        !s.contains("Network"),
+        "no pane for checks that do not exist: {s}"
+    );
 }
 
 #[test]
@@ -197,7 +220,10 @@ fn events_show_changes_and_markers_in_local_time_newest_last() {
     let s = screen(&app, 160, 44);
     let changes: Vec<&str> = s.lines().filter(|l| l.contains(" -> ")).collect();
     assert!(
-        changes.last().unwrap().contains("14:01:57 login.microsoftonline.com pass -> warn: HTTP 200 in 2.4 s (slow)"),
+        changes
+            .last()
+            .unwrap()
+            .contains("14:01:57 login.microsoftonline.com pass -> warn: HTTP 200 in 2.4 s (slow)"),
         "{s}"
     );
     assert!(s.contains("13:58:12 * marker: firewall rule 42 applied"), "{s}");
@@ -234,10 +260,15 @@ fn every_size_from_200x60_down_to_10x4_and_back_draws_without_panicking() {
         let original = text(t.backend().buffer());
         for &(w, h) in sizes.iter().chain(&back) {
             t.backend_mut().resize(w, h);
-            t.draw(|f| super::render(f, app)).unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+            t.draw(|f| super::render(f, app))
+                .unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
         }
         t.backend_mut().resize(200, 60);
         t.draw(|f| super::render(f, app)).unwrap();
-        assert_eq!(text(t.backend().buffer()), original, "layout restored after resizing back");
+        assert_eq!(
+            text(t.backend().buffer()),
+            original,
+            "layout restored after resizing back"
+        );
     }
 }

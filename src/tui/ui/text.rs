@@ -84,7 +84,10 @@ pub struct Doc {
 
 impl Doc {
     pub fn new(width: u16) -> Doc {
-        Doc { width: usize::from(width).max(1), lines: Vec::new() }
+        Doc {
+            width: usize::from(width).max(1),
+            lines: Vec::new(),
+        }
     }
 
     pub fn blank(&mut self) {
@@ -106,12 +109,16 @@ impl Doc {
         let mut col: usize = spans.iter().map(|s| s.content.chars().count()).sum();
         let mut chunk = String::new();
         let mut has_word = false;
-        let mut newline = |spans: &mut Vec<Span<'static>>, chunk: &mut String, col: &mut usize, has_word: &mut bool| {
-            spans.push(Span::styled(std::mem::take(chunk), style));
-            self.lines.push(Line::from(std::mem::replace(spans, vec![Span::raw(" ".repeat(indent))])));
-            *col = indent;
-            *has_word = false;
-        };
+        let mut newline =
+            |spans: &mut Vec<Span<'static>>, chunk: &mut String, col: &mut usize, has_word: &mut bool| {
+                spans.push(Span::styled(std::mem::take(chunk), style));
+                self.lines.push(Line::from(std::mem::replace(
+                    spans,
+                    vec![Span::raw(" ".repeat(indent))],
+                )));
+                *col = indent;
+                *has_word = false;
+            };
         for word in text.split_whitespace() {
             let chars: Vec<char> = word.chars().collect();
             let mut rest = chars.as_slice();
@@ -159,7 +166,12 @@ impl Doc {
         let furthest = self.lines.len().saturating_sub(usize::from(area.height));
         max.set(furthest);
         let from = scroll.min(furthest);
-        let lines: Vec<Line> = self.lines.into_iter().skip(from).take(usize::from(area.height)).collect();
+        let lines: Vec<Line> = self
+            .lines
+            .into_iter()
+            .skip(from)
+            .take(usize::from(area.height))
+            .collect();
         frame.render_widget(Paragraph::new(lines).style(style), area);
     }
 }
@@ -170,7 +182,10 @@ mod tests {
     use chrono::TimeZone;
 
     fn plain(doc: &Doc) -> Vec<String> {
-        doc.lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect()
+        doc.lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
     }
 
     #[test]
@@ -197,7 +212,10 @@ mod tests {
         let fit = fit_name(n, 40);
         assert_eq!(fit.chars().count(), 40);
         assert_eq!(fit, "crl.microsoft.com/..ductSecureServer.crl");
-        assert_eq!(fit_name("enterpriseregistration.windows.net", 20), "enterpriseregistrat~");
+        assert_eq!(
+            fit_name("enterpriseregistration.windows.net", 20),
+            "enterpriseregistrat~"
+        );
         assert_eq!(fit_name("abcdef", 3), "abc");
         assert_eq!(fit_name("abc", 0), "");
     }
@@ -205,8 +223,16 @@ mod tests {
     #[test]
     fn paragraphs_wrap_at_words_with_a_hanging_indent() {
         let mut d = Doc::new(20);
-        d.para(vec![Span::raw(" 1. ")], "Ask the network administrator to allow it", Style::new(), 4);
-        assert_eq!(plain(&d), [" 1. Ask the network", "    administrator to", "    allow it"]);
+        d.para(
+            vec![Span::raw(" 1. ")],
+            "Ask the network administrator to allow it",
+            Style::new(),
+            4,
+        );
+        assert_eq!(
+            plain(&d),
+            [" 1. Ask the network", "    administrator to", "    allow it"]
+        );
         assert!(plain(&d).iter().all(|l| l.chars().count() <= 20));
     }
 
@@ -215,7 +241,11 @@ mod tests {
         let mut d = Doc::new(10);
         d.para(vec![], "https://learn.microsoft.com/x", Style::new(), 0);
         assert_eq!(plain(&d).concat(), "https://learn.microsoft.com/x");
-        assert!(plain(&d).iter().all(|l| l.chars().count() <= 10), "{:?}", plain(&d));
+        assert!(
+            plain(&d).iter().all(|l| l.chars().count() <= 10),
+            "{:?}",
+            plain(&d)
+        );
     }
 
     #[test]

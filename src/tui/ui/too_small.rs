@@ -13,10 +13,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme();
     let lines = vec![
         Line::styled("terminal too small", theme.title()),
-        Line::from(format!("(need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{})", area.width, area.height)),
+        Line::from(format!(
+            "(need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{})",
+            area.width, area.height
+        )),
         Line::styled("q quits", theme.dim()),
     ];
-    let paragraph = Paragraph::new(lines).alignment(Alignment::Center).wrap(Wrap { trim: true });
+    let paragraph = Paragraph::new(lines)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true });
     let height = (paragraph_height(area.width)).min(area.height);
     let rect = area.centered_vertically(Constraint::Length(height));
     frame.render_widget(paragraph, rect);
