@@ -1,0 +1,210 @@
+//! End-to-end: the real binary in a real terminal (tmux) against the lab. A fault appears
+//! on the wire, the light turns and the remediation panel changes; keys work; quitting
+//! restores the terminal exactly (raw mode off, alternate screen left).
+//!
+//! Needs tmux; skips with a printed reason where it is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn have_tmux() -> bool {
+    Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new(tag: &str) -> Self {
+        Self { socket: format!("m365mon-{tag}-{}", std::process::id()) }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Waits until `pred` holds for the screen; returns it, or panics with the last screen.
+    fn wait_for(&self, what: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > limit {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+    }
+}
+
+/// The endpoints-pane row of a host: `│<light> <host> ...`.
+fn row_light(screen: &str, host: &str) -> Option<char> {
+    screen.lines().find_map(|l| {
+        let rest = l.trim_start().strip_prefix('│')?;
+        let mut chars = rest.chars();
+        let light = chars.next()?;
+        let after: String = chars.collect();
+        after.trim_start().starts_with(&format!("{host} ")).then_some(light)
+    })
+}
+
+fn write_scenario(dir: &Path) -> PathBuf {
+    let path = dir.join("e2e.toml");
+    std::fs::write(
+        &path,
+        "name = \"e2e\"\ndescription = \"activation blackholed after 4 s\"\n\n[[fault]]\nhost = \"activation.sls.microsoft.com\"\nmode = \"blackhole\"\nafter_secs = 4\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
+    if !have_tmux() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path());
+    let export = dir.path().join("export");
+    std::fs::create_dir(&export).unwrap();
+    let bin = env!("CARGO_BIN_EXE_m365mon");
+    let d = dir.path().display();
+    let cmd = format!(
+        "stty -g > {d}/before; {bin} --lab {} --interval 1 --timeout 1 --export-dir {}; echo $? > {d}/exit; stty -g > {d}/after; sleep 60",
+        scenario.display(),
+        export.display()
+    );
+    let tmux = Tmux::new("e2e");
+    tmux.run(&["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", &cmd]);
+
+    // Healthy first: the light is the pass shape and the panel says so.
+    let s = tmux.wait_for("the healthy light", Duration::from_secs(15), |s| {
+        row_light(s, "activation.sls.microsoft.com") == Some('+')
+    });
+    assert!(s.contains("No problems found"), "{s}");
+    assert_eq!(tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(), "1", "monitor uses the alternate screen");
+
+    // The fault starts 4 s after the lab; the light must turn within interval + timeout.
+    let s = tmux.wait_for("the fail light", Duration::from_secs(15), |s| {
+        row_light(s, "activation.sls.microsoft.com") == Some('x')
+    });
+    let s = if s.contains("The activation endpoints are blocked") {
+        s
+    } else {
+        tmux.wait_for("the remediation panel", Duration::from_secs(5), |s| s.contains("The activation endpoints are blocked"))
+    };
+    assert!(!s.contains("No problems found"), "{s}");
+    assert!(s.contains("fail: TCP connect timed out"), "event logged: {s}");
+
+    // A marker from the network engineer.
+    tmux.keys(&["m"]);
+    tmux.keys(&["-l", "rule 42 applied"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the marker in the events pane", Duration::from_secs(5), |s| s.contains("rule 42 applied"));
+
+    // Detail view of the selected check, then back.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the detail view", Duration::from_secs(5), |s| s.contains("Detail:") && s.contains("Stages"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the main screen", Duration::from_secs(5), |s| !s.contains("Detail:"));
+
+    // Help overlay.
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help overlay", Duration::from_secs(5), |s| s.contains("quit and restore the terminal"));
+    tmux.keys(&["Escape"]);
+
+    // Export writes Markdown and JSON.
+    tmux.keys(&["e"]);
+    let start = Instant::now();
+    let exported = loop {
+        let names: Vec<String> =
+            std::fs::read_dir(&export).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        if names.iter().any(|n| n.ends_with(".md")) && names.iter().any(|n| n.ends_with(".json")) {
+            break names;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "export wrote {names:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let md = exported.iter().find(|n| n.ends_with(".md")).unwrap();
+    let md = std::fs::read_to_string(export.join(md)).unwrap();
+    assert!(md.contains("rule 42 applied") && md.contains("activation.sls.microsoft.com"), "{md}");
+
+    // Resize down to 10x4 and back: a notice, never a panic, and the layout comes back.
+    for (w, h) in [(200, 60), (80, 24), (40, 12), (10, 4)] {
+        tmux.run(&["resize-window", "-t", "t", "-x", &w.to_string(), "-y", &h.to_string()]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let small = tmux.screen();
+    assert!(small.to_lowercase().contains("small") || small.trim().len() < 60, "tiny terminal shows a notice: {small}");
+    tmux.run(&["resize-window", "-t", "t", "-x", "120", "-y", "40"]);
+    tmux.wait_for("the layout after resizing back", Duration::from_secs(5), |s| row_light(s, "activation.sls.microsoft.com").is_some());
+
+    // Quit: exit status 0, terminal settings exactly as before, alternate screen left.
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    while !dir.path().join("after").exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "monitor did not quit: {}", tmux.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(std::fs::read_to_string(dir.path().join("exit")).unwrap().trim(), "0");
+    let before = std::fs::read_to_string(dir.path().join("before")).unwrap();
+    let after = std::fs::read_to_string(dir.path().join("after")).unwrap();
+    assert_eq!(before, after, "terminal modes restored");
+    assert_eq!(tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(), "0");
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    if !have_tmux() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    for signal in ["TERM", "HUP"] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let bin = env!("CARGO_BIN_EXE_m365mon");
+        let cmd = format!(
+            "stty -g > {d}/before; {bin} --lab healthy --interval 1 & echo $! > {d}/pid; wait $!; stty -g > {d}/after; sleep 60"
+        );
+        let tmux = Tmux::new(&format!("sig{signal}"));
+        tmux.run(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", &cmd]);
+        tmux.wait_for("the monitor", Duration::from_secs(15), |s| row_light(s, "activation.sls.microsoft.com") == Some('+'));
+        let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
+        let ok = Command::new("kill").args([&format!("-{signal}"), pid.trim()]).status().unwrap();
+        assert!(ok.success());
+        let start = Instant::now();
+        while !dir.path().join("after").exists() {
+            assert!(start.elapsed() < Duration::from_secs(10), "SIG{signal}: monitor did not stop: {}", tmux.screen());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let before = std::fs::read_to_string(dir.path().join("before")).unwrap();
+        let after = std::fs::read_to_string(dir.path().join("after")).unwrap();
+        assert_eq!(before, after, "SIG{signal}: terminal modes restored");
+        assert_eq!(tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(), "0", "SIG{signal}");
+    }
+}
