@@ -20,6 +20,10 @@ use tokio::task::JoinHandle;
 use crate::engine::snapshot::EVENTS_LEN;
 use crate::engine::{Event, EventKind, MonitorHandle, Snapshot};
 
+/// How often `attach` asks for the state: the remote sweeps every few seconds, and its
+/// events (markers, pauses) should show without a noticeable lag. One small request a
+/// second is nothing on a LAN.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Cap for one poll (connect, request, answer).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest state accepted: far above a real one (a few hundred kB), far below harm.

@@ -859,7 +859,10 @@ mod tests {
 
     #[test]
     fn a_custom_theme_joins_the_cycle_first() {
-        let mut custom = Theme { name: "mine".into(), ..Default::default() };
+        let mut custom = Theme {
+            name: "mine".into(),
+            ..Default::default()
+        };
         custom.palette.fail = ratatui::style::Color::Rgb(1, 2, 3);
         let mut app = fixtures::app(fixtures::failing(), custom);
         assert_eq!(app.theme().name, "mine");

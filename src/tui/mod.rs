@@ -1,6 +1,6 @@
 //! The live terminal monitor: a consumer of the engine's snapshots that never touches the
 //! network. It draws the latest [`Snapshot`](crate::engine::Snapshot), sends
-//! [`MonitorCommand`]s for probe-now, pause and markers, and writes reports on `e`.
+//! [`MonitorCommand`](crate::engine::MonitorCommand)s for probe-now, pause and markers, and writes reports on `e`.
 //!
 //! Rooms, as in bottom: [`app`] is the state and what keys do to it (no drawing),
 //! `ui` draws it (one module per region), [`theme`] and `glyphs` decide how it looks,
@@ -78,6 +78,12 @@ pub fn run_with_shutdown(
     );
     drop(session);
     result.map(|_| ())
+}
+
+/// Draws one whole screen of `app` (what the loop does on every change); public so
+/// benchmarks and tests can render on any backend, e.g. ratatui's `TestBackend`.
+pub fn render(frame: &mut ratatui::Frame, app: &App) {
+    ui::render(frame, app);
 }
 
 /// The monitor draws on a terminal or not at all; a pipe or file gets pointed at `check`.

@@ -83,7 +83,7 @@ fn empty_message(app: &App, pane: Pane) -> Line<'static> {
         .filter(|c| c.kind == pane.kind())
         .count();
     if app.failing_only && total > 0 {
-        Line::from(format!("None of {total} failing (f shows all)."))
+        Line::from(format!("Nothing failing among {total} (f shows all)."))
     } else {
         Line::from("No checks of this kind in the catalog.")
     }

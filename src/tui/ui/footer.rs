@@ -38,9 +38,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
         return;
     }
-    let hints = hints(app);
     let mut spans = Vec::new();
-    for (keys, label) in hints {
+    let mut used = 0;
+    for (keys, label) in hints(app) {
+        // Whole hints only: a key without its label would mislead.
+        let width = keys.chars().count() + label.chars().count() + 3;
+        if used + width > usize::from(area.width) {
+            break;
+        }
+        used += width;
         spans.push(Span::styled(format!(" {keys}"), theme.key()));
         spans.push(Span::styled(format!(" {label} "), theme.dim()));
     }

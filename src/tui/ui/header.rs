@@ -1,6 +1,7 @@
 //! The header bar: which machine and cloud this is, whether it is the lab, and whether
 //! the monitor is sweeping, paused or idle, with one overall light.
 
+use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -20,10 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 
     let waiting = s.sweeps == 0 && s.checks.is_empty();
     let overall = if waiting {
-        Span::styled(
-            format!(" [{}] WAITING", glyphs::PENDING),
-            on_bar(theme.pending()),
-        )
+        Span::styled(format!(" [{}] WAITING", glyphs::PENDING), on_bar(theme.pending()))
     } else {
         let st = s.status();
         Span::styled(
@@ -83,8 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             "PAUSED (p resumes)",
             on_bar(theme.status(crate::model::Status::Warn)),
         ));
-    } else if let Some(at) = s.last_sweep_at {
-        let due = at + chrono::Duration::milliseconds((s.interval_secs * 1000.0) as i64);
+    } else if let Some(due) = s.last_sweep_at.and_then(|at| next_sweep(at, s.interval_secs)) {
         let wait = if due > app.now {
             text::age(app.now, due)
         } else {
@@ -106,6 +103,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines).style(bar), area);
 }
 
+/// When the next interval sweep is due; `None` for an interval no clock can hold.
+fn next_sweep(last: DateTime<Utc>, interval_secs: f64) -> Option<DateTime<Utc>> {
+    // `as` saturates (and maps NaN to 0), so only the range needs checking.
+    let millis = (interval_secs * 1000.0) as i64;
+    last.checked_add_signed(chrono::Duration::try_milliseconds(millis)?)
+}
+
 /// `30s`, `2m`, `1m30s`.
 fn interval(secs: f64) -> String {
     let s = secs.round() as u64;
@@ -118,6 +122,14 @@ fn interval(secs: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn absurd_intervals_do_not_panic() {
+        let t = chrono::Utc::now();
+        assert!(super::next_sweep(t, 1e300).is_none());
+        assert_eq!(super::next_sweep(t, f64::NAN), Some(t));
+        assert_eq!(super::next_sweep(t, 2.0), Some(t + chrono::Duration::seconds(2)));
+    }
+
     #[test]
     fn intervals_read_naturally() {
         assert_eq!(super::interval(30.0), "30s");

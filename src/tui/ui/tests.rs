@@ -208,7 +208,7 @@ fn failing_only_filter_and_marker_input_show_in_panes_and_footer() {
     let s = text(t.backend().buffer());
     assert!(s.contains("[failing only]"), "{s}");
     assert!(!s.contains("officecdn.microsoft.com"), "{s}");
-    assert!(s.contains("None of 1 failing (f shows all)."), "{s}");
+    assert!(s.contains("Nothing failing among 1 (f shows all)."), "{s}");
     assert!(s.contains("Marker: rule 42"), "{s}");
     let (x, y) = t.get_cursor_position().map(|p| (p.x, p.y)).unwrap();
     assert_eq!((x, y), (15, 29), "cursor after the typed text");
