@@ -12,7 +12,16 @@
 //! These functions never fail: a fact that cannot be read comes back empty or `None`,
 //! because a missing fact is itself worth showing, not a reason to stop monitoring.
 
+pub mod macos_office;
+pub mod net;
+pub mod net_linux;
+pub mod net_macos;
+pub mod net_windows;
 pub mod process;
+#[cfg(windows)]
+pub mod proxy_windows;
+pub mod tool;
+pub mod windows;
 
 pub use process::{running_processes, ProcessFact};
 

@@ -130,7 +130,12 @@ impl NetFacts {
     /// Loopback addresses never leave the machine, whatever the table holds.
     pub fn route(&self, addr: IpAddr) -> Option<RouteChoice> {
         if addr.is_loopback() {
-            return Some(RouteChoice { addr, interface: "loopback".into(), gateway: None, how: "loopback" });
+            return Some(RouteChoice {
+                addr,
+                interface: "loopback".into(),
+                gateway: None,
+                how: "loopback",
+            });
         }
         if let Some(asked) = self.asked.iter().find(|c| c.addr == addr) {
             return Some(asked.clone());
@@ -154,7 +159,10 @@ pub fn longest_match(routes: &[Route], addr: IpAddr) -> Option<&Route> {
     let mut best: Option<&Route> = None;
     for r in routes.iter().filter(|r| r.contains(addr)) {
         best = match best {
-            Some(b) if (b.prefix_len, std::cmp::Reverse(b.metric)) >= (r.prefix_len, std::cmp::Reverse(r.metric)) => {
+            Some(b)
+                if (b.prefix_len, std::cmp::Reverse(b.metric))
+                    >= (r.prefix_len, std::cmp::Reverse(r.metric)) =>
+            {
                 Some(b)
             }
             _ => Some(r),
@@ -171,7 +179,11 @@ pub fn longest_match(routes: &[Route], addr: IpAddr) -> Option<&Route> {
 pub fn network_facts(lookups: &[IpAddr]) -> NetFacts {
     #[cfg(target_os = "linux")]
     {
-        super::net_linux::read(std::path::Path::new("/"), Some(&super::net_linux::run_ip), lookups)
+        super::net_linux::read(
+            std::path::Path::new("/"),
+            Some(&super::net_linux::run_ip),
+            lookups,
+        )
     }
     #[cfg(target_os = "macos")]
     {
@@ -186,7 +198,13 @@ pub fn network_facts(lookups: &[IpAddr]) -> NetFacts {
     #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
     {
         let _ = lookups;
-        NetFacts { problems: vec![format!("reading interfaces is not supported on {}", std::env::consts::OS)], ..Default::default() }
+        NetFacts {
+            problems: vec![format!(
+                "reading interfaces is not supported on {}",
+                std::env::consts::OS
+            )],
+            ..Default::default()
+        }
     }
 }
 
@@ -195,7 +213,13 @@ mod tests {
     use super::*;
 
     fn route(dest: &str, len: u8, iface: &str, metric: u32) -> Route {
-        Route { dest: dest.parse().unwrap(), prefix_len: len, gateway: None, interface: iface.into(), metric }
+        Route {
+            dest: dest.parse().unwrap(),
+            prefix_len: len,
+            gateway: None,
+            interface: iface.into(),
+            metric,
+        }
     }
 
     #[test]
@@ -209,9 +233,17 @@ mod tests {
             route("10.1.2.0", 24, "wg0", 10),
         ];
         let via = |a: &str| longest_match(&table, a.parse().unwrap()).map(|r| r.interface.clone());
-        assert_eq!(via("192.0.2.1").as_deref(), Some("tun0"), "128.0.0.0/1 beats the default");
+        assert_eq!(
+            via("192.0.2.1").as_deref(),
+            Some("tun0"),
+            "128.0.0.0/1 beats the default"
+        );
         assert_eq!(via("10.1.9.9").as_deref(), Some("tun0"));
-        assert_eq!(via("10.1.2.3").as_deref(), Some("wg0"), "equal prefix: metric 10 beats 50");
+        assert_eq!(
+            via("10.1.2.3").as_deref(),
+            Some("wg0"),
+            "equal prefix: metric 10 beats 50"
+        );
         assert_eq!(via("2001:db8::1"), None, "no IPv6 route, no answer");
     }
 
@@ -223,7 +255,10 @@ mod tests {
         let r6 = route("2001:db8::", 29, "x", 0);
         assert!(r6.contains("2001:dbf::1".parse().unwrap()));
         assert!(!r6.contains("2001:dc0::1".parse().unwrap()));
-        assert!(!r6.contains("172.16.0.1".parse().unwrap()), "families never match");
+        assert!(
+            !r6.contains("172.16.0.1".parse().unwrap()),
+            "families never match"
+        );
     }
 
     #[test]
@@ -238,9 +273,18 @@ mod tests {
             }],
             ..Default::default()
         };
-        assert_eq!(facts.route("192.0.2.1".parse().unwrap()).unwrap().interface, "wg0");
-        assert_eq!(facts.route("192.0.2.2".parse().unwrap()).unwrap().interface, "eth0");
-        assert_eq!(facts.route("127.77.0.3".parse().unwrap()).unwrap().how, "loopback");
+        assert_eq!(
+            facts.route("192.0.2.1".parse().unwrap()).unwrap().interface,
+            "wg0"
+        );
+        assert_eq!(
+            facts.route("192.0.2.2".parse().unwrap()).unwrap().interface,
+            "eth0"
+        );
+        assert_eq!(
+            facts.route("127.77.0.3".parse().unwrap()).unwrap().how,
+            "loopback"
+        );
         assert_eq!(facts.route("::1".parse().unwrap()).unwrap().interface, "loopback");
     }
 }

@@ -1,0 +1,188 @@
+//! A real VPN-shaped interface in a network namespace this test creates: a tun device
+//! (`m365t0`) beside a veth "LAN", and the monitor, run inside the namespace against the
+//! lab, must see a split tunnel, then a full tunnel (OpenVPN's `0/1` + `128/1` routes),
+//! then a wg-quick-style full tunnel made with policy routing.
+//!
+//! Nothing leaves the namespace: the check only reads routing state, the lab is on
+//! loopback, and the namespace's only other links are the tun device (no program reads
+//! it) and a veth pair whose both ends are inside.
+//!
+//! Needs root (namespaces). Elsewhere it prints why it skipped and passes.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Removes the namespace (and everything in it) even when the test fails.
+struct Netns(String);
+
+impl Netns {
+    fn ip(&self, args: &str) {
+        let out = Command::new("ip")
+            .args(["-n", &self.0])
+            .args(args.split_whitespace())
+            .output()
+            .expect("run ip");
+        assert!(
+            out.status.success(),
+            "ip -n {} {args}: {}",
+            self.0,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Runs the monitor once inside the namespace and returns the `network:vpn` result.
+    fn vpn_check(&self) -> Value {
+        let bin = env!("CARGO_BIN_EXE_m365mon");
+        let out = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.0,
+                bin,
+                "check",
+                "--lab",
+                "healthy",
+                "--format",
+                "json",
+                "--timeout",
+                "1",
+            ])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("ip netns exec m365mon");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{e}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "network:vpn")
+            .expect("network:vpn in the report")
+            .clone()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn fact(check: &Value, key: &str) -> String {
+    check["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f[0] == key)
+        .and_then(|f| f[1].as_str())
+        .unwrap_or_else(|| panic!("no fact {key} in {check}"))
+        .to_string()
+}
+
+#[test]
+fn tun_device_split_then_full_then_policy_routed() {
+    if !cfg!(target_os = "linux") || !is_root() || !have("ip") {
+        eprintln!("skipped: needs Linux, root and ip (network namespaces; runs in CI as root)");
+        return;
+    }
+    let ns = Netns(format!("m365mon-vpn-{}", std::process::id()));
+    let status = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
+    assert!(status.success(), "ip netns add failed");
+    ns.ip("link set lo up");
+    ns.ip("link add eth0 type veth peer name eth0p");
+    ns.ip("addr add 192.168.50.2/24 dev eth0");
+    ns.ip("link set eth0p up");
+    ns.ip("link set eth0 up");
+    ns.ip("route add default via 192.168.50.1 dev eth0");
+    ns.ip("tuntap add dev m365t0 mode tun");
+    ns.ip("addr add 10.77.0.2/24 dev m365t0");
+    ns.ip("link set m365t0 up");
+
+    // Split: only the company network goes into the tunnel.
+    ns.ip("route add 10.0.0.0/8 dev m365t0");
+    let split = ns.vpn_check();
+    assert_eq!(
+        (fact(&split, "vpn_up").as_str(), fact(&split, "tunnel").as_str()),
+        ("yes", "split"),
+        "{split}"
+    );
+    assert!(
+        fact(&split, "vpn_interfaces").starts_with("m365t0 (tun device)"),
+        "{split}"
+    );
+    assert!(
+        fact(&split, "internet_route").starts_with("IPv4 via eth0 (gateway 192.168.50.1)"),
+        "{split}"
+    );
+    // No program holds the tun device open, so the kernel reports no carrier: shown, not hidden.
+    assert_eq!(fact(&split, "m365t0 state"), "switched on, but no carrier");
+    // The lab's endpoints are on loopback: they never go through the tunnel.
+    assert_eq!(fact(&split, "m365_via_vpn"), "none", "{split}");
+    assert_eq!(split["status"], "pass", "{split}");
+
+    // Full: OpenVPN's redirect-gateway def1 routes, more specific than the LAN default.
+    ns.ip("route add 0.0.0.0/1 dev m365t0");
+    ns.ip("route add 128.0.0.0/1 dev m365t0");
+    let full = ns.vpn_check();
+    assert_eq!(
+        (fact(&full, "vpn_up").as_str(), fact(&full, "tunnel").as_str()),
+        ("yes", "full"),
+        "{full}"
+    );
+    assert!(
+        fact(&full, "internet_route").starts_with("IPv4 via m365t0"),
+        "{full}"
+    );
+    assert_eq!(
+        fact(&full, "routes_from"),
+        "/proc/net/route + /proc/net/ipv6_route"
+    );
+    assert_eq!(fact(&full, "m365_via_vpn"), "none", "{full}");
+
+    // Full again, the wg-quick way: the main table still says "LAN", a rule says otherwise.
+    ns.ip("route del 0.0.0.0/1");
+    ns.ip("route del 128.0.0.0/1");
+    ns.ip("route add default dev m365t0 table 51820");
+    ns.ip("rule add not fwmark 0xca6c table 51820");
+    let policy = ns.vpn_check();
+    assert_eq!(fact(&policy, "tunnel"), "full", "{policy}");
+    assert!(
+        fact(&policy, "routes_from").starts_with("ip route get (policy routing"),
+        "{policy}"
+    );
+    assert!(
+        fact(&policy, "internet_route").starts_with("IPv4 via m365t0"),
+        "{policy}"
+    );
+
+    // VPN gone: nothing left to report.
+    ns.ip("rule del not fwmark 0xca6c table 51820");
+    ns.ip("link del m365t0");
+    let gone = ns.vpn_check();
+    assert_eq!(
+        (fact(&gone, "vpn_up").as_str(), fact(&gone, "tunnel").as_str()),
+        ("no", "none"),
+        "{gone}"
+    );
+}
