@@ -29,6 +29,7 @@ fn scenario(latency_ms: u64, faults: Vec<Fault>) -> Scenario {
         description: String::new(),
         latency_ms,
         faults,
+        ..Default::default()
     }
 }
 

@@ -7,7 +7,7 @@
 //! starts mid-run within a second.
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, SOA};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -35,6 +35,8 @@ pub const NCSI_DNS_ADDR: Ipv4Addr = Ipv4Addr::new(131, 107, 255, 255);
 #[derive(Debug, Clone, Default)]
 pub struct Zone {
     names: HashMap<String, IpAddr>,
+    /// CNAME records: name to target.
+    cnames: HashMap<String, String>,
 }
 
 impl Zone {
@@ -44,7 +46,17 @@ impl Zone {
         names
             .entry(NCSI_DNS_HOST.to_string())
             .or_insert(IpAddr::V4(NCSI_DNS_ADDR));
-        Self { names }
+        Self {
+            names,
+            cnames: HashMap::new(),
+        }
+    }
+
+    /// Adds CNAME records (name, target); they are answered to any query for the name.
+    pub fn with_cnames(mut self, cnames: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.cnames
+            .extend(cnames.into_iter().map(|(n, t)| (normalise(&n), normalise(&t))));
+        self
     }
 
     fn lookup(&self, name: &str) -> Option<IpAddr> {
@@ -109,6 +121,14 @@ pub fn answer(query: &[u8], zone: &Zone, timeline: &Timeline) -> Reply {
         }
         Some(FaultMode::DnsNxdomain) => return encode(negative(response, ResponseCode::NXDomain)),
         _ => {}
+    }
+    if let Some(target) = zone.cnames.get(&host) {
+        // The target is outside the lab (as it is for msoid): the answer is the CNAME alone.
+        if let Ok(target) = Name::from_ascii(format!("{target}.")) {
+            response.metadata.authoritative = true;
+            response.add_answer(Record::from_rdata(qname, TTL, RData::CNAME(CNAME(target))));
+            return encode(response);
+        }
     }
     let Some(addr) = zone.lookup(&host) else {
         return encode(negative(response, ResponseCode::NXDomain));
@@ -255,9 +275,8 @@ mod tests {
     fn timeline(faults: Vec<Fault>) -> Timeline {
         let s = Scenario {
             name: "t".into(),
-            description: String::new(),
-            latency_ms: 0,
             faults,
+            ..Default::default()
         };
         Timeline::new(s, Instant::now())
     }
@@ -310,6 +329,40 @@ mod tests {
     fn ncsi_name_resolves_to_the_expected_address() {
         let m = ask("dns.msftncsi.com.", RecordType::A, &timeline(vec![])).unwrap();
         assert_eq!(m.answers[0].data, RData::A(A(NCSI_DNS_ADDR)));
+    }
+
+    #[test]
+    fn cname_records_answer_any_query_for_their_name() {
+        let t = timeline(vec![]);
+        let z = zone().with_cnames([(
+            "msoid.contoso.lab".to_string(),
+            "clientconfig.partner.microsoftonline-p.net.cn".to_string(),
+        )]);
+        for qtype in [RecordType::CNAME, RecordType::A] {
+            let mut q = Message::query();
+            q.add_query(Query::query(
+                Name::from_ascii("MSOID.contoso.lab.").unwrap(),
+                qtype,
+            ));
+            let Reply::Send(bytes) = answer(&q.to_vec().unwrap(), &z, &t) else {
+                panic!("silent")
+            };
+            let m = Message::from_vec(&bytes).unwrap();
+            assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+            let RData::CNAME(target) = &m.answers[0].data else {
+                panic!("{:?}", m.answers)
+            };
+            assert_eq!(
+                target.0.to_ascii(),
+                "clientconfig.partner.microsoftonline-p.net.cn."
+            );
+        }
+        let m = ask("msoid.contoso.lab.", RecordType::CNAME, &t).unwrap();
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NXDomain,
+            "absent without the record"
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //!   wrong-name leaves);
 //! - `dns`: the DNS server;
 //! - `listener`: each endpoint's socket, swapped for refused and dropped connections;
-//! - `origin`: the TLS and HTTP answer of an accepted connection.
+//! - `origin`: the TLS and HTTP answer of an accepted connection;
+//! - `proxy`: an HTTP proxy in front of the endpoints (CONNECT, absolute-form requests,
+//!   a PAC file), when the scenario has one.
 //!
 //! On Linux every host gets its own loopback address (127.77.0.N), so a real packet filter
 //! rule can block one endpoint and nothing else; elsewhere all share 127.0.0.1.
@@ -25,6 +27,7 @@ mod dns;
 mod listener;
 mod origin;
 pub mod pki;
+mod proxy;
 pub mod scenario;
 pub mod state;
 mod timeline;
@@ -51,6 +54,8 @@ pub use state::{LabEndpoint, LabState};
 /// Windows' connectivity indicator fetches `http://www.msftconnecttest.com/connecttest.txt`;
 /// the lab serves it so that a monitor that checks it sees a working network.
 pub const NCSI_HTTP_HOST: &str = "www.msftconnecttest.com";
+/// The tenant domain the lab plays: scenarios give it records such as `msoid.contoso.lab`.
+pub const LAB_DOMAIN: &str = "contoso.lab";
 /// How long [`Lab::shutdown`] waits for its tasks before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -94,6 +99,63 @@ pub struct Lab {
     timeline: Timeline,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The proxy's port, bound but not listening, when the scenario makes it unreachable.
+    _proxy_socket: Option<socket2::Socket>,
+}
+
+/// A started lab proxy: its URL for the state file, and its task (or, when it must be
+/// unreachable, the bound socket that keeps its port refusing).
+struct StartedProxy {
+    url: String,
+    pac_url: Option<String>,
+    running: Result<JoinHandle<()>, socket2::Socket>,
+}
+
+async fn start_proxy(
+    settings: &scenario::LabProxy,
+    plan: &[Planned],
+    clock_offset_secs: i64,
+    stop: &watch::Sender<bool>,
+) -> Result<StartedProxy, LabError> {
+    let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+    let bind_err = |error| LabError::Bind {
+        what: "the proxy".into(),
+        addr: any.to_string(),
+        error,
+    };
+    let socket = listener::bound_socket(any).map_err(bind_err)?;
+    let addr = socket
+        .local_addr()
+        .map_err(bind_err)?
+        .as_socket()
+        .ok_or_else(|| bind_err(io::Error::other("not an IP socket")))?;
+    let credentials = match (&settings.credentials, settings.publish_credentials) {
+        (Some(c), true) => format!("{c}@"),
+        _ => String::new(),
+    };
+    let url = format!("http://{credentials}{addr}");
+    let pac_url = settings.pac.then(|| format!("http://{addr}{}", proxy::PAC_PATH));
+    if settings.unreachable {
+        return Ok(StartedProxy {
+            url,
+            pac_url,
+            running: Err(socket),
+        });
+    }
+    socket.listen(1024).map_err(bind_err)?;
+    let listener = tokio::net::TcpListener::from_std(socket.into()).map_err(bind_err)?;
+    let ctx = Arc::new(proxy::ProxyContext {
+        zone: plan.iter().map(|p| (p.host.clone(), p.ip)).collect(),
+        settings: settings.clone(),
+        pac: settings.pac.then(|| proxy::pac_text(settings, addr)),
+        clock_offset_secs,
+    });
+    let task = tokio::spawn(proxy::serve(listener, ctx, stop.subscribe()));
+    Ok(StartedProxy {
+        url,
+        pac_url,
+        running: Ok(task),
+    })
 }
 
 impl Lab {
@@ -167,7 +229,20 @@ impl Lab {
                 scheme: p.scheme,
             });
         }
-        let zone = dns::Zone::new(plan.iter().map(|p| (p.host.clone(), p.ip)));
+        let scenario = timeline.scenario();
+        let zone =
+            dns::Zone::new(plan.iter().map(|p| (p.host.clone(), p.ip))).with_cnames(scenario.cnames.clone());
+        let mut proxy_socket = None;
+        let (mut proxy_url, mut pac_url) = (None, None);
+        if let Some(settings) = &scenario.proxy {
+            let started = start_proxy(settings, &plan, scenario.clock_offset_secs, &stop).await?;
+            proxy_url = Some(started.url);
+            pac_url = started.pac_url;
+            match started.running {
+                Ok(task) => tasks.push(task),
+                Err(socket) => proxy_socket = Some(socket),
+            }
+        }
         let dns_ctx = Arc::new(dns::DnsContext {
             zone,
             timeline: timeline.clone(),
@@ -185,6 +260,9 @@ impl Lab {
             inspection_ca_cert: Some(pems.inspection_root),
             scenario: timeline.scenario().name.clone(),
             endpoints,
+            proxy: proxy_url,
+            pac_url,
+            domain: Some(LAB_DOMAIN.to_string()),
         };
         let lab = Lab {
             state,
@@ -192,6 +270,7 @@ impl Lab {
             timeline,
             stop,
             tasks,
+            _proxy_socket: proxy_socket,
         };
         if let Some(path) = &opts.state_file {
             lab.state.save(path).map_err(|error| LabError::Write {

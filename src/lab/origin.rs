@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::pki::{Pki, TlsFace};
-use super::scenario::{Fault, FaultMode, Layer};
+use super::scenario::{CaptivePortal, Fault, FaultMode, Layer};
 use super::timeline::Timeline;
 use crate::catalog::Scheme;
 
@@ -27,6 +27,12 @@ pub const GATEWAY_SERVER: &str = "contoso-swg";
 pub const GATEWAY_VIA: &str = "1.1 contoso-swg (Secure Web Gateway)";
 /// What Windows' connectivity indicator expects from `/connecttest.txt`.
 pub const NCSI_BODY: &str = "Microsoft Connect Test";
+/// Where the lab's captive portal redirects.
+pub const PORTAL_URL: &str =
+    "http://portal.contoso.lab/login?continue=http%3A%2F%2Fwww.msftconnecttest.com%2Fconnecttest.txt";
+/// The lab's captive portal login page.
+const PORTAL_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi</title></head>\n<body><h1>Welcome to Contoso Guest Wi-Fi</h1>\n\
+     <p>Accept the terms of use to connect.</p><form method=\"post\"><button>Connect</button></form></body></html>\n";
 
 /// Everything a connection handler needs to know about its endpoint.
 pub struct EndpointContext {
@@ -80,6 +86,7 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, ep: &Endpo
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let scenario = ep.timeline.scenario();
     let fault = ep.timeline.fault(&ep.host, Layer::Http).cloned();
     if let Some(Fault {
         mode: FaultMode::Slow,
@@ -99,10 +106,17 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, ep: &Endpo
                 ..
             }),
         ) => Response::for_status(*status, &ep.host),
+        (Some(_), _) if ep.host == super::NCSI_HTTP_HOST && scenario.captive_portal.is_some() => {
+            Response::captive_portal(scenario.captive_portal.unwrap_or(CaptivePortal::Redirect))
+        }
         (Some(req), _) => Response::content(&ep.host, &req.path),
     };
     let head_only = request.as_ref().is_some_and(|r| r.method == "HEAD");
-    if stream.write_all(&response.render(head_only)).await.is_ok() {
+    if stream
+        .write_all(&response.render(head_only, scenario.clock_offset_secs))
+        .await
+        .is_ok()
+    {
         let _ = stream.flush().await;
         let _ = stream.shutdown().await;
         // Read what the client still sends so that closing does not turn into an RST
@@ -114,7 +128,7 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, ep: &Endpo
 }
 
 /// Reads up to the blank line ending the request head; `None` if it is too long.
-async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Option<Vec<u8>>> {
+pub(super) async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Option<Vec<u8>>> {
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
@@ -152,14 +166,14 @@ fn parse_request(head: &[u8]) -> Option<Request> {
 
 /// An HTTP answer before serialisation.
 #[derive(Debug)]
-struct Response {
+pub(super) struct Response {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
 }
 
 impl Response {
-    fn new(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+    pub(super) fn new(status: u16, content_type: &str, body: Vec<u8>) -> Self {
         Self {
             status,
             headers: vec![("Server", SERVER.into()), ("Content-Type", content_type.into())],
@@ -167,8 +181,22 @@ impl Response {
         }
     }
 
-    fn text(status: u16, body: &str) -> Self {
+    pub(super) fn text(status: u16, body: &str) -> Self {
         Self::new(status, "text/plain; charset=utf-8", body.as_bytes().to_vec())
+    }
+
+    /// What a captive portal answers in place of the connectivity indicator's text.
+    fn captive_portal(kind: CaptivePortal) -> Self {
+        match kind {
+            CaptivePortal::Redirect => {
+                let mut r = Self::text(302, "Found\n");
+                r.headers.push(("Location", PORTAL_URL.into()));
+                r
+            }
+            CaptivePortal::LoginPage => {
+                Self::new(200, "text/html; charset=utf-8", PORTAL_PAGE.as_bytes().to_vec())
+            }
+        }
     }
 
     /// What the origin serves at `path` when all is well.
@@ -185,7 +213,7 @@ impl Response {
 
     /// The answer of an `http-status` fault. 403 and 407 come from an imitation secure web
     /// gateway, as they do in the field; other statuses come from the origin.
-    fn for_status(status: u16, host: &str) -> Self {
+    pub(super) fn for_status(status: u16, host: &str) -> Self {
         match status {
             403 => {
                 let mut r = Self::new(403, "text/html; charset=utf-8", block_page(host).into_bytes());
@@ -206,9 +234,11 @@ impl Response {
         }
     }
 
-    fn render(&self, head_only: bool) -> Vec<u8> {
+    /// The bytes on the wire; the `Date` header is `clock_offset_secs` off real time.
+    pub(super) fn render(&self, head_only: bool, clock_offset_secs: i64) -> Vec<u8> {
         let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
-        out.push_str(&format!("Date: {}\r\n", http_date(chrono::Utc::now())));
+        let date = chrono::Utc::now() + chrono::Duration::seconds(clock_offset_secs);
+        out.push_str(&format!("Date: {}\r\n", http_date(date)));
         for (name, value) in &self.headers {
             out.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -276,7 +306,7 @@ mod tests {
     use super::*;
 
     fn rendered(r: &Response) -> String {
-        String::from_utf8_lossy(&r.render(false)).into_owned()
+        String::from_utf8_lossy(&r.render(false, 0)).into_owned()
     }
 
     #[test]
@@ -327,7 +357,7 @@ mod tests {
     #[test]
     fn head_gets_headers_only() {
         let r = Response::content("a", "/");
-        let text = String::from_utf8(r.render(true)).unwrap();
+        let text = String::from_utf8(r.render(true, 0)).unwrap();
         assert!(text.ends_with("\r\n\r\n") && text.contains("Content-Length: "));
     }
 

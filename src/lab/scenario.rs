@@ -21,6 +21,26 @@
 //! Faults act on four layers (DNS, socket, TLS, HTTP). On each layer the first fault of
 //! the file that is active and matches the host wins, so a host can at the same time have
 //! an intercepting proxy (TLS) that answers with a block page (HTTP).
+//!
+//! Beyond faults, a scenario can set up the network around the endpoints:
+//!
+//! ```toml
+//! clock_offset_secs = -600          # the servers' Date headers are 10 min behind
+//! captive_portal = "redirect"       # or "login-page": what www.msftconnecttest.com answers
+//!
+//! [[cname]]                          # extra CNAME records of the lab's DNS
+//! name = "msoid.contoso.lab"
+//! target = "clientconfig.partner.microsoftonline-p.net.cn"
+//!
+//! [proxy]                            # an HTTP proxy the monitor is pointed at
+//! credentials = "lab:secret"         # require Basic credentials ...
+//! publish_credentials = false        # ... and keep them out of the state file (a 407)
+//! block = ["*"]                      # hosts answered with a 403 block page
+//! unreachable = false                # true: nothing listens on the proxy's port
+//! pac = true                         # serve a PAC file and point the monitor at it ...
+//! pac_direct = ["*.microsoftonline.com"]  # ... sending these hosts direct, the rest via the proxy
+//! pac_script = "function FindProxyForURL(url, host) { return \"DIRECT\"; }"  # or this script
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -35,13 +55,52 @@ use crate::error::{line_of, read_input, InputError};
 const MAX_DELAY_MS: u64 = 600_000;
 
 /// A named set of faults with their timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Scenario {
     pub name: String,
     pub description: String,
     /// Added before every HTTP answer of every endpoint (a slow path, not a fault).
     pub latency_ms: u64,
     pub faults: Vec<Fault>,
+    /// Added to the time in every `Date` header the lab sends (a server clock that is off
+    /// is indistinguishable, for the client, from its own clock being off).
+    pub clock_offset_secs: i64,
+    /// What the connectivity-indicator URL answers instead of its text.
+    pub captive_portal: Option<CaptivePortal>,
+    /// Extra CNAME records: (name, target), lower case.
+    pub cnames: Vec<(String, String)>,
+    /// An HTTP proxy in front of the endpoints.
+    pub proxy: Option<LabProxy>,
+}
+
+/// How a captive portal answers `http://www.msftconnecttest.com/connecttest.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaptivePortal {
+    /// A 302 to the portal's login page.
+    Redirect,
+    /// The login page itself, with status 200.
+    LoginPage,
+}
+
+/// The lab's HTTP proxy (`[proxy]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct LabProxy {
+    /// Basic credentials required (`user:password`).
+    pub credentials: Option<String>,
+    /// Whether the state file's proxy URL carries the credentials.
+    pub publish_credentials: bool,
+    /// Host patterns answered with a 403 block page.
+    pub block: Vec<String>,
+    /// Nothing listens on the proxy's port.
+    pub unreachable: bool,
+    /// Serve a PAC file and publish its URL (the monitor then follows the PAC file).
+    pub pac: bool,
+    /// Host patterns the generated PAC file sends direct.
+    pub pac_direct: Vec<String>,
+    /// A PAC script to serve instead of the generated one; `{proxy}` becomes the proxy's
+    /// `host:port`.
+    pub pac_script: Option<String>,
 }
 
 /// One fault: what happens to which hosts, and when.
@@ -265,6 +324,40 @@ struct RawScenario {
     latency_ms: Option<Spanned<u64>>,
     #[serde(default)]
     fault: Vec<RawFault>,
+    #[serde(default)]
+    clock_offset_secs: Option<Spanned<i64>>,
+    #[serde(default)]
+    captive_portal: Option<Spanned<String>>,
+    #[serde(default)]
+    cname: Vec<RawCname>,
+    #[serde(default)]
+    proxy: Option<RawProxy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCname {
+    name: Spanned<String>,
+    target: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxy {
+    #[serde(default)]
+    credentials: Option<Spanned<String>>,
+    #[serde(default)]
+    publish_credentials: bool,
+    #[serde(default)]
+    block: Vec<Spanned<String>>,
+    #[serde(default)]
+    unreachable: bool,
+    #[serde(default)]
+    pac: bool,
+    #[serde(default)]
+    pac_direct: Vec<Spanned<String>>,
+    #[serde(default)]
+    pac_script: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,11 +449,115 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, InputError> {
     for r in raw.fault {
         faults.push(validate_fault(r, &at)?);
     }
+    let clock_offset_secs = match raw.clock_offset_secs {
+        Some(c) if c.get_ref().unsigned_abs() > MAX_CLOCK_OFFSET_SECS => {
+            return Err(at(
+                c.span(),
+                format!(
+                    "clock_offset_secs = {} is more than {MAX_CLOCK_OFFSET_SECS} s either way",
+                    c.get_ref()
+                ),
+            ))
+        }
+        Some(c) => c.into_inner(),
+        None => 0,
+    };
+    let captive_portal = match raw.captive_portal {
+        None => None,
+        Some(c) => Some(match c.get_ref().trim() {
+            "redirect" => CaptivePortal::Redirect,
+            "login-page" => CaptivePortal::LoginPage,
+            other => {
+                return Err(at(
+                    c.span(),
+                    format!("captive_portal = {other:?}: expected \"redirect\" or \"login-page\""),
+                ))
+            }
+        }),
+    };
+    let mut cnames = Vec::with_capacity(raw.cname.len());
+    for c in raw.cname {
+        let name = c.name.get_ref().trim().trim_end_matches('.').to_ascii_lowercase();
+        let target = c
+            .target
+            .get_ref()
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        for (value, span) in [(&name, c.name.span()), (&target, c.target.span())] {
+            if value.starts_with("*") {
+                return Err(at(
+                    span,
+                    format!("{value:?}: a CNAME is for one name, not a pattern"),
+                ));
+            }
+            validate_pattern(value).map_err(|why| at(span, why))?;
+        }
+        cnames.push((name, target));
+    }
+    let proxy = raw.proxy.map(|p| validate_proxy(p, &at)).transpose()?;
     Ok(Scenario {
         name,
         description: raw.description.trim().to_string(),
         latency_ms,
         faults,
+        clock_offset_secs,
+        captive_portal,
+        cnames,
+        proxy,
+    })
+}
+
+/// The largest `clock_offset_secs` accepted: ten years.
+const MAX_CLOCK_OFFSET_SECS: u64 = 10 * 366 * 86_400;
+
+/// Checks the `[proxy]` table.
+fn validate_proxy(
+    p: RawProxy,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> InputError,
+) -> Result<LabProxy, InputError> {
+    let credentials = match p.credentials {
+        None => None,
+        Some(c) => {
+            let text = c.get_ref().clone();
+            match text.split_once(':') {
+                Some((user, _)) if !user.is_empty() && !user.contains(['@', '/']) => Some(text),
+                _ => {
+                    return Err(at(
+                        c.span(),
+                        "credentials must look like \"user:password\"".into(),
+                    ))
+                }
+            }
+        }
+    };
+    let patterns = |list: Vec<Spanned<String>>| -> Result<Vec<String>, InputError> {
+        list.into_iter()
+            .map(|h| {
+                let host = h.get_ref().trim().to_ascii_lowercase();
+                validate_pattern(&host).map_err(|why| at(h.span(), why))?;
+                Ok(host)
+            })
+            .collect()
+    };
+    let needs_pac = p
+        .pac_direct
+        .first()
+        .map(|d| d.span())
+        .or_else(|| p.pac_script.as_ref().map(|s| s.span()));
+    if let (Some(span), false) = (needs_pac, p.pac) {
+        return Err(at(span, "pac_direct and pac_script need pac = true".into()));
+    }
+    let block = patterns(p.block)?;
+    let pac_direct = patterns(p.pac_direct)?;
+    Ok(LabProxy {
+        credentials,
+        publish_credentials: p.publish_credentials,
+        block,
+        unreachable: p.unreachable,
+        pac: p.pac,
+        pac_direct,
+        pac_script: p.pac_script.map(Spanned::into_inner),
     })
 }
 
@@ -590,6 +787,61 @@ delay_ms = 10
 
         let e = err("[[fault]]\nmode = \"refuse\"\n");
         assert!(e.message.contains("host"), "{e}");
+    }
+
+    #[test]
+    fn network_settings_parse() {
+        let s = parse(
+            p(),
+            r#"
+clock_offset_secs = -600
+captive_portal = "login-page"
+[[cname]]
+name = "MSOID.contoso.lab."
+target = "clientconfig.partner.microsoftonline-p.net.cn"
+[proxy]
+credentials = "lab:secret"
+block = ["*.live.com"]
+pac = true
+pac_direct = ["*.microsoftonline.com"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.clock_offset_secs, -600);
+        assert_eq!(s.captive_portal, Some(CaptivePortal::LoginPage));
+        assert_eq!(
+            s.cnames,
+            vec![(
+                "msoid.contoso.lab".to_string(),
+                "clientconfig.partner.microsoftonline-p.net.cn".to_string()
+            )]
+        );
+        let proxy = s.proxy.unwrap();
+        assert_eq!(proxy.credentials.as_deref(), Some("lab:secret"));
+        assert!(!proxy.publish_credentials && !proxy.unreachable && proxy.pac);
+        assert_eq!(proxy.block, vec!["*.live.com"]);
+        assert!(parse(p(), "").unwrap().proxy.is_none());
+    }
+
+    #[test]
+    fn network_settings_errors_name_the_line() {
+        let e = err("name = \"x\"\ncaptive_portal = \"portal\"\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("login-page"), "{e}");
+        let e = err("[proxy]\ncredentials = \"nopassword\"\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("user:password"), "{e}");
+        let e = err("[proxy]\npac_direct = [\"a.com\"]\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("pac = true"), "{e}");
+        let e = err("[proxy]\nblock = [\"a b\"]\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = err("[proxy]\nport = 8080\n");
+        assert!(e.message.contains("port"), "{e}");
+        let e = err("[[cname]]\nname = \"*.contoso.lab\"\ntarget = \"x.example\"\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = err("clock_offset_secs = 999999999999\n");
+        assert_eq!(e.line, Some(1), "{e}");
     }
 
     #[test]

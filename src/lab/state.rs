@@ -2,8 +2,13 @@
 //!
 //! ```json
 //! {"dns": "127.0.0.1:PORT", "ca_cert": "PATH.pem",
-//!  "endpoints": [{"host": "...", "addr": "127.x.y.z", "port": N, "scheme": "https"}]}
+//!  "endpoints": [{"host": "...", "addr": "127.x.y.z", "port": N, "scheme": "https"}],
+//!  "proxy": "http://127.0.0.1:PORT", "pac_url": "http://127.0.0.1:PORT/proxy.pac",
+//!  "domain": "contoso.lab"}
 //! ```
+//!
+//! `proxy` and `pac_url` are there when the scenario puts a proxy in front of the
+//! endpoints: the monitor then takes the route a machine configured that way would take.
 
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -11,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::Scheme;
 use crate::error::{read_input, InputError};
+use crate::probe::route::{Route, RoutePlan};
 
 /// One listener of the lab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +44,16 @@ pub struct LabState {
     #[serde(default)]
     pub scenario: String,
     pub endpoints: Vec<LabEndpoint>,
+    /// The lab's HTTP proxy, as a proxy URL (with credentials when the scenario publishes
+    /// them): what a machine would have in its proxy settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// The lab's PAC file: when set, the monitor follows it rather than `proxy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pac_url: Option<String>,
+    /// The tenant domain the lab plays (its DNS answers for `msoid.<domain>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 impl LabState {
@@ -48,12 +64,32 @@ impl LabState {
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?,
+        )?;
         std::fs::rename(tmp, path)
+    }
+
+    /// The routes a monitor of this lab takes: the PAC file, else the proxy, else direct.
+    pub fn routes(&self) -> Result<RoutePlan, String> {
+        if let Some(url) = &self.pac_url {
+            return Ok(RoutePlan::Pac {
+                url: url.clone(),
+                source: "lab".into(),
+            });
+        }
+        match &self.proxy {
+            Some(url) => Ok(RoutePlan::single(Route::from_proxy_url(url)?, "lab proxy")),
+            None => Ok(RoutePlan::Direct),
+        }
     }
 
     /// The port the lab serves `host` on for `scheme`.
     pub fn port_for(&self, host: &str, scheme: Scheme) -> Option<u16> {
-        self.endpoints.iter().find(|e| e.host == host && e.scheme == scheme).map(|e| e.port)
+        self.endpoints
+            .iter()
+            .find(|e| e.host == host && e.scheme == scheme)
+            .map(|e| e.port)
     }
 }

@@ -85,9 +85,8 @@ mod tests {
         let intercept = Fault::new("*", FaultMode::TlsIntercept);
         let scenario = Scenario {
             name: "t".into(),
-            description: String::new(),
-            latency_ms: 0,
             faults: vec![first, second, intercept],
+            ..Default::default()
         };
         Timeline::new(scenario, Instant::now())
     }

@@ -56,7 +56,9 @@ impl Dns {
         opts.timeout = timeout;
         opts.attempts = 1;
         opts.cache_size = 0;
-        let resolver = builder.build().map_err(|e| format!("cannot build the DNS resolver: {e}"))?;
+        let resolver = builder
+            .build()
+            .map_err(|e| format!("cannot build the DNS resolver: {e}"))?;
         Ok(Self { resolver })
     }
 
@@ -66,7 +68,12 @@ impl Dns {
             return Ok(vec![ip]);
         }
         // The resolver has its own timeout; this outer one guards against a stuck pool.
-        let lookup = match tokio::time::timeout(timeout + Duration::from_millis(250), self.resolver.lookup_ip(host)).await {
+        let lookup = match tokio::time::timeout(
+            timeout + Duration::from_millis(250),
+            self.resolver.lookup_ip(host),
+        )
+        .await
+        {
             Ok(r) => r,
             Err(_) => return Err(timed_out(timeout)),
         };
@@ -75,7 +82,10 @@ impl Dns {
                 let mut v: Vec<IpAddr> = ips.iter().collect();
                 v.sort_by_key(|ip| ip.is_ipv6());
                 if v.is_empty() {
-                    Err(DnsFailure { cause: Cause::DnsNxdomain, detail: "no address records (NODATA)".into() })
+                    Err(DnsFailure {
+                        cause: Cause::DnsNxdomain,
+                        detail: "no address records (NODATA)".into(),
+                    })
                 } else {
                     Ok(v)
                 }
@@ -85,8 +95,35 @@ impl Dns {
     }
 }
 
+impl Dns {
+    /// The CNAME target of `name` (lower case, no trailing dot); `None` when the name has
+    /// no CNAME or does not exist. For record checks such as the tenant's `msoid` name.
+    pub async fn cname(&self, name: &str, timeout: Duration) -> Result<Option<String>, DnsFailure> {
+        use hickory_resolver::proto::rr::{RData, RecordType};
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        let lookup = self.resolver.lookup(fqdn.as_str(), RecordType::CNAME);
+        match tokio::time::timeout(timeout + Duration::from_millis(250), lookup).await {
+            Err(_) => Err(timed_out(timeout)),
+            Ok(Ok(found)) => Ok(found.answers().iter().find_map(|r| match &r.data {
+                RData::CNAME(target) => Some(target.0.to_ascii().trim_end_matches('.').to_ascii_lowercase()),
+                _ => None,
+            })),
+            Ok(Err(e)) => match classify(&e, timeout) {
+                f if f.cause == Cause::DnsNxdomain => Ok(None),
+                f => Err(f),
+            },
+        }
+    }
+}
+
 fn timed_out(timeout: Duration) -> DnsFailure {
-    DnsFailure { cause: Cause::DnsTimeout, detail: format!("no answer from the DNS server within {:.1} s", timeout.as_secs_f64()) }
+    DnsFailure {
+        cause: Cause::DnsTimeout,
+        detail: format!(
+            "no answer from the DNS server within {:.1} s",
+            timeout.as_secs_f64()
+        ),
+    }
 }
 
 /// Turns a resolver error into a cause a technician recognises.
@@ -94,23 +131,42 @@ fn classify(e: &NetError, timeout: Duration) -> DnsFailure {
     match e {
         NetError::Timeout => timed_out(timeout),
         NetError::Dns(DnsError::NoRecordsFound(nr)) if nr.response_code == ResponseCode::NXDomain => {
-            DnsFailure { cause: Cause::DnsNxdomain, detail: "NXDOMAIN (the name does not exist)".into() }
+            DnsFailure {
+                cause: Cause::DnsNxdomain,
+                detail: "NXDOMAIN (the name does not exist)".into(),
+            }
         }
-        NetError::Dns(DnsError::NoRecordsFound(_)) => {
-            DnsFailure { cause: Cause::DnsNxdomain, detail: "no address records (NODATA)".into() }
-        }
-        NetError::Dns(DnsError::ResponseCode(code)) => match code {
-            ResponseCode::ServFail => DnsFailure { cause: Cause::DnsServfail, detail: "SERVFAIL (the DNS server failed to answer)".into() },
-            ResponseCode::Refused => DnsFailure { cause: Cause::DnsServfail, detail: "REFUSED (the DNS server refused the query)".into() },
-            other => DnsFailure { cause: Cause::DnsServfail, detail: format!("DNS error response {other}") },
+        NetError::Dns(DnsError::NoRecordsFound(_)) => DnsFailure {
+            cause: Cause::DnsNxdomain,
+            detail: "no address records (NODATA)".into(),
         },
-        NetError::NoConnections => DnsFailure { cause: Cause::DnsTimeout, detail: "no DNS server could be reached".into() },
+        NetError::Dns(DnsError::ResponseCode(code)) => match code {
+            ResponseCode::ServFail => DnsFailure {
+                cause: Cause::DnsServfail,
+                detail: "SERVFAIL (the DNS server failed to answer)".into(),
+            },
+            ResponseCode::Refused => DnsFailure {
+                cause: Cause::DnsServfail,
+                detail: "REFUSED (the DNS server refused the query)".into(),
+            },
+            other => DnsFailure {
+                cause: Cause::DnsServfail,
+                detail: format!("DNS error response {other}"),
+            },
+        },
+        NetError::NoConnections => DnsFailure {
+            cause: Cause::DnsTimeout,
+            detail: "no DNS server could be reached".into(),
+        },
         other => {
             let text = other.to_string();
             if text.contains("timed out") || text.contains("timeout") {
                 timed_out(timeout)
             } else {
-                DnsFailure { cause: Cause::DnsServfail, detail: format!("DNS lookup failed: {text}") }
+                DnsFailure {
+                    cause: Cause::DnsServfail,
+                    detail: format!("DNS lookup failed: {text}"),
+                }
             }
         }
     }

@@ -30,7 +30,19 @@ pub async fn request<S: AsyncRead + AsyncWrite + Unpin>(
     path: &str,
     timeout: Duration,
 ) -> Result<HttpInfo, HttpFailure> {
-    match tokio::time::timeout(timeout, exchange(stream, host, path)).await {
+    request_with(stream, host, path, "", timeout).await
+}
+
+/// [`request`] with a request target that may be absolute (`http://host/path`, for a
+/// proxy) and extra header lines, each ending in CRLF (`Proxy-Authorization`).
+pub async fn request_with<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    host: &str,
+    target: &str,
+    extra_headers: &str,
+    timeout: Duration,
+) -> Result<HttpInfo, HttpFailure> {
+    match tokio::time::timeout(timeout, exchange(stream, host, target, extra_headers)).await {
         Err(_) => Err(HttpFailure {
             cause: Cause::HttpTimeout,
             detail: format!("no HTTP answer within {:.1} s", timeout.as_secs_f64()),
@@ -45,9 +57,10 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     host: &str,
     path: &str,
+    extra_headers: &str,
 ) -> Result<(HttpInfo, Vec<u8>), HttpFailure> {
     let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: m365mon/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: m365mon/{}\r\nAccept: */*\r\n{extra_headers}Connection: close\r\n\r\n",
         env!("CARGO_PKG_VERSION")
     );
     let io_fail = |e: std::io::Error| {
@@ -55,7 +68,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => Cause::TcpReset,
             _ => Cause::HttpProtocol,
         };
-        HttpFailure { cause, detail: format!("connection failed during the HTTP request: {e}"), info: None }
+        HttpFailure {
+            cause,
+            detail: format!("connection failed during the HTTP request: {e}"),
+            info: None,
+        }
     };
     stream.write_all(req.as_bytes()).await.map_err(io_fail)?;
     stream.flush().await.map_err(io_fail)?;
@@ -100,7 +117,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             break;
         }
     }
-    Err(HttpFailure { cause: Cause::HttpProtocol, detail: "the answer is not HTTP".into(), info: None })
+    Err(HttpFailure {
+        cause: Cause::HttpProtocol,
+        detail: "the answer is not HTTP".into(),
+        info: None,
+    })
 }
 
 fn find_head_end(buf: &[u8]) -> Option<usize> {
@@ -126,7 +147,12 @@ fn parse_head(head: &[u8]) -> Result<HttpInfo, HttpFailure> {
             .find(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
     };
-    Ok(HttpInfo { status: resp.code.unwrap_or(0), server: get("server"), via: get("via"), date: get("date") })
+    Ok(HttpInfo {
+        status: resp.code.unwrap_or(0),
+        server: get("server"),
+        via: get("via"),
+        date: get("date"),
+    })
 }
 
 /// Words that betray a proxy or filter block page.
@@ -162,7 +188,9 @@ fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, HttpFailure> {
             let text = String::from_utf8_lossy(body).to_ascii_lowercase();
             let via_proxy = info.via.is_some();
             let server = info.server.clone().unwrap_or_default().to_ascii_lowercase();
-            let words = BLOCK_WORDS.iter().find(|w| text.contains(*w) || server.contains(*w));
+            let words = BLOCK_WORDS
+                .iter()
+                .find(|w| text.contains(*w) || server.contains(*w));
             if via_proxy || words.is_some() {
                 let by = info
                     .via
@@ -188,27 +216,43 @@ mod tests {
     use super::*;
 
     fn info(status: u16, via: Option<&str>) -> HttpInfo {
-        HttpInfo { status, server: None, via: via.map(str::to_string), date: None }
+        HttpInfo {
+            status,
+            server: None,
+            via: via.map(str::to_string),
+            date: None,
+        }
     }
 
     #[test]
     fn any_origin_answer_is_reachable() {
         assert!(judge(info(404, None), b"").is_ok());
         assert!(judge(info(200, None), b"").is_ok());
-        assert!(judge(info(403, None), b"{\"error\":\"forbidden\"}").is_ok(), "a plain origin 403 is an answer");
+        assert!(
+            judge(info(403, None), b"{\"error\":\"forbidden\"}").is_ok(),
+            "a plain origin 403 is an answer"
+        );
     }
 
     #[test]
     fn proxy_answers_are_blocks() {
-        assert_eq!(judge(info(407, None), b"").unwrap_err().cause, Cause::HttpProxyAuth);
-        assert_eq!(judge(info(403, Some("1.1 swg")), b"").unwrap_err().cause, Cause::HttpBlocked);
+        assert_eq!(
+            judge(info(407, None), b"").unwrap_err().cause,
+            Cause::HttpProxyAuth
+        );
+        assert_eq!(
+            judge(info(403, Some("1.1 swg")), b"").unwrap_err().cause,
+            Cause::HttpBlocked
+        );
         let e = judge(info(403, None), b"<html>Access Denied: blocked by policy</html>").unwrap_err();
         assert_eq!(e.cause, Cause::HttpBlocked);
     }
 
     #[test]
     fn head_parsing() {
-        let h = parse_head(b"HTTP/1.1 404 Not Found\r\nServer: x\r\nDate: Tue, 01 Dec 2026 10:00:00 GMT\r\n\r\n").unwrap();
+        let h =
+            parse_head(b"HTTP/1.1 404 Not Found\r\nServer: x\r\nDate: Tue, 01 Dec 2026 10:00:00 GMT\r\n\r\n")
+                .unwrap();
         assert_eq!(h.status, 404);
         assert_eq!(h.server.as_deref(), Some("x"));
         assert!(h.date.is_some());

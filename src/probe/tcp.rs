@@ -20,7 +20,11 @@ pub struct TcpFailure {
 }
 
 /// Connects to the first address that answers, within `timeout` overall.
-pub async fn connect(addrs: &[IpAddr], port: u16, timeout: Duration) -> Result<(TcpStream, SocketAddr), TcpFailure> {
+pub async fn connect(
+    addrs: &[IpAddr],
+    port: u16,
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), TcpFailure> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut last = None;
     for ip in addrs {
@@ -34,13 +38,20 @@ pub async fn connect(addrs: &[IpAddr], port: u16, timeout: Duration) -> Result<(
             Err(_) => {
                 return Err(TcpFailure {
                     cause: Cause::TcpTimeout,
-                    detail: format!("timed out after {:.1} s connecting to {addr}", timeout.as_secs_f64()),
+                    detail: format!(
+                        "timed out after {:.1} s connecting to {addr}",
+                        timeout.as_secs_f64()
+                    ),
                     raw: "connect timed out".into(),
                 })
             }
         }
     }
-    Err(last.unwrap_or(TcpFailure { cause: Cause::Other, detail: "no address to connect to".into(), raw: String::new() }))
+    Err(last.unwrap_or(TcpFailure {
+        cause: Cause::Other,
+        detail: "no address to connect to".into(),
+        raw: String::new(),
+    }))
 }
 
 /// Classifies an I/O error on a connection (during connect or later).

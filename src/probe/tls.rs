@@ -57,7 +57,8 @@ impl ServerCertVerifier for CapturingVerifier {
             seen.push(end_entity.clone().into_owned());
             seen.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         }
-        self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -91,23 +92,48 @@ pub async fn handshake(
     versions: Versions,
     timeout: Duration,
 ) -> Result<(TlsStream<TcpStream>, TlsInfo), TlsFailure> {
-    let fail = |cause, detail: String, raw: String| TlsFailure { cause, detail, raw, info: TlsInfo::default() };
+    let fail = |cause, detail: String, raw: String| TlsFailure {
+        cause,
+        detail,
+        raw,
+        info: TlsInfo::default(),
+    };
     let inner = WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), trust.provider.clone())
         .build()
-        .map_err(|e| fail(Cause::Other, format!("cannot set up certificate verification: {e}"), e.to_string()))?;
-    let verifier = Arc::new(CapturingVerifier { inner, seen: Mutex::new(Vec::new()) });
+        .map_err(|e| {
+            fail(
+                Cause::Other,
+                format!("cannot set up certificate verification: {e}"),
+                e.to_string(),
+            )
+        })?;
+    let verifier = Arc::new(CapturingVerifier {
+        inner,
+        seen: Mutex::new(Vec::new()),
+    });
     let protocol_versions: &[&rustls::SupportedProtocolVersion] = match versions {
         Versions::Modern => &[&rustls::version::TLS13, &rustls::version::TLS12],
         Versions::Tls12Only => &[&rustls::version::TLS12],
     };
     let config = ClientConfig::builder_with_provider(trust.provider.clone())
         .with_protocol_versions(protocol_versions)
-        .map_err(|e| fail(Cause::Other, format!("TLS configuration error: {e}"), e.to_string()))?
+        .map_err(|e| {
+            fail(
+                Cause::Other,
+                format!("TLS configuration error: {e}"),
+                e.to_string(),
+            )
+        })?
         .dangerous()
         .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|e| fail(Cause::Other, format!("{host:?} is not a valid server name"), e.to_string()))?;
+    let name = ServerName::try_from(host.to_string()).map_err(|e| {
+        fail(
+            Cause::Other,
+            format!("{host:?} is not a valid server name"),
+            e.to_string(),
+        )
+    })?;
     let connector = TlsConnector::from(Arc::new(config));
     let result = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
     let chain = verifier.seen.lock().map(|s| s.clone()).unwrap_or_default();
@@ -121,7 +147,12 @@ pub async fn handshake(
         }),
         Ok(Err(e)) => {
             let (cause, detail) = classify(&e, &info);
-            Err(TlsFailure { cause, detail, raw: e.to_string(), info })
+            Err(TlsFailure {
+                cause,
+                detail,
+                raw: e.to_string(),
+                info,
+            })
         }
         Ok(Ok(stream)) => {
             let (_, conn) = stream.get_ref();
@@ -150,36 +181,54 @@ fn classify(e: &std::io::Error, info: &TlsInfo) -> (Cause, String) {
     if let Some(err) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return match err {
             rustls::Error::InvalidCertificate(ce) => match ce {
-                CertificateError::UnknownIssuer | CertificateError::BadSignature => {
-                    (Cause::TlsUntrusted, format!("untrusted: {issued_by}, a root this machine does not trust"))
-                }
+                CertificateError::UnknownIssuer | CertificateError::BadSignature => (
+                    Cause::TlsUntrusted,
+                    format!("untrusted: {issued_by}, a root this machine does not trust"),
+                ),
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                    let subject = info.chain.first().map(|c| c.subject.as_str()).unwrap_or("another name");
-                    (Cause::TlsWrongName, format!("wrong name: the certificate is for {subject}"))
+                    let subject = info
+                        .chain
+                        .first()
+                        .map(|c| c.subject.as_str())
+                        .unwrap_or("another name");
+                    (
+                        Cause::TlsWrongName,
+                        format!("wrong name: the certificate is for {subject}"),
+                    )
                 }
                 CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                     let when = info.chain.first().map(|c| c.not_after.as_str()).unwrap_or("?");
                     (Cause::TlsExpired, format!("expired: {issued_by} expired {when}"))
                 }
-                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                    (Cause::TlsExpired, "certificate not valid yet (is the clock right?)".into())
-                }
-                other => (Cause::TlsUntrusted, format!("certificate rejected ({other:?}): {issued_by}")),
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
+                    Cause::TlsExpired,
+                    "certificate not valid yet (is the clock right?)".into(),
+                ),
+                other => (
+                    Cause::TlsUntrusted,
+                    format!("certificate rejected ({other:?}): {issued_by}"),
+                ),
             },
-            rustls::Error::AlertReceived(alert) => {
-                (Cause::TlsHandshake, format!("the server ended the handshake with alert {alert:?}"))
-            }
-            rustls::Error::PeerIncompatible(p) => (Cause::TlsHandshake, format!("no common protocol or cipher ({p:?})")),
+            rustls::Error::AlertReceived(alert) => (
+                Cause::TlsHandshake,
+                format!("the server ended the handshake with alert {alert:?}"),
+            ),
+            rustls::Error::PeerIncompatible(p) => (
+                Cause::TlsHandshake,
+                format!("no common protocol or cipher ({p:?})"),
+            ),
             other => (Cause::TlsHandshake, format!("handshake failed: {other}")),
         };
     }
     match e.kind() {
-        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
-            (Cause::TcpReset, "connection reset during the TLS handshake".into())
-        }
-        std::io::ErrorKind::UnexpectedEof => {
-            (Cause::TlsHandshake, "the server closed the connection during the handshake".into())
-        }
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => (
+            Cause::TcpReset,
+            "connection reset during the TLS handshake".into(),
+        ),
+        std::io::ErrorKind::UnexpectedEof => (
+            Cause::TlsHandshake,
+            "the server closed the connection during the handshake".into(),
+        ),
         _ => (Cause::TlsHandshake, format!("handshake failed: {e}")),
     }
 }
@@ -188,7 +237,12 @@ fn classify(e: &std::io::Error, info: &TlsInfo) -> (Cause, String) {
 fn chain_info(chain: &[CertificateDer<'_>]) -> TlsInfo {
     let certs: Vec<CertSummary> = chain.iter().filter_map(describe).collect();
     let root = certs.last().map(|c| c.issuer.clone());
-    TlsInfo { version: None, cipher: None, chain: certs, root }
+    TlsInfo {
+        version: None,
+        cipher: None,
+        chain: certs,
+        root,
+    }
 }
 
 /// Subject, issuer and expiry of one certificate.
@@ -205,5 +259,9 @@ pub fn describe(der: &CertificateDer<'_>) -> Option<CertSummary> {
     let not_after = chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default();
-    Some(CertSummary { subject: name(cert.subject()), issuer: name(cert.issuer()), not_after })
+    Some(CertSummary {
+        subject: name(cert.subject()),
+        issuer: name(cert.issuer()),
+        not_after,
+    })
 }

@@ -88,7 +88,8 @@ impl Trust {
 }
 
 fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, InputError> {
-    let data = std::fs::read(path).map_err(|e| InputError::file(path, format!("cannot read certificate file: {e}")))?;
+    let data = std::fs::read(path)
+        .map_err(|e| InputError::file(path, format!("cannot read certificate file: {e}")))?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&data)
         .collect::<Result<_, _>>()
         .map_err(|e| InputError::file(path, format!("not a PEM certificate file: {e}")))?;
@@ -102,7 +103,9 @@ fn add_pem_file(roots: &mut RootCertStore, path: &Path) -> Result<usize, InputEr
     let certs = read_pem_certs(path)?;
     let n = certs.len();
     for c in certs {
-        roots.add(c).map_err(|e| InputError::file(path, format!("unusable root certificate: {e}")))?;
+        roots
+            .add(c)
+            .map_err(|e| InputError::file(path, format!("unusable root certificate: {e}")))?;
     }
     Ok(n)
 }
