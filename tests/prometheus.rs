@@ -13,6 +13,7 @@ use m365mon::lab::FaultMode;
 use m365mon::serve::{Access, Server};
 use serde_json::Value;
 use serve_support::*;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -227,6 +228,33 @@ async fn prometheus_sees_the_endpoint_fail() {
     .unwrap();
 
     let (failing, cause, phases, finding) = failing;
+
+    // promtool's linter agrees with the exposition (names, units, HELP and TYPE lines).
+    if Path::new(PROMTOOL).exists() {
+        let (status, metrics) =
+            tokio::task::spawn_blocking(move || http_get(target, "/metrics", Some(TOKEN)))
+                .await
+                .unwrap();
+        assert_eq!(status, 200);
+        let mut lint = Command::new(PROMTOOL)
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        lint.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+        let out = lint.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.trim().is_empty(),
+            "promtool check metrics:\n{text}"
+        );
+    }
     assert_eq!(failing.len(), 1, "{failing:#?}");
     assert_eq!(failing[0]["metric"]["check"], ACTIVATION_CHECK);
     assert_eq!(failing[0]["metric"]["kind"], "endpoint");

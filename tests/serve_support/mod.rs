@@ -25,6 +25,7 @@ pub fn scenario(host: &str, mode: FaultMode, after: f64, until: Option<f64>) -> 
         description: String::new(),
         latency_ms: 0,
         faults: vec![fault],
+        ..Default::default()
     }
 }
 
