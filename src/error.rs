@@ -22,24 +22,40 @@ pub struct InputError {
 impl InputError {
     /// An error about a whole file (missing, unreadable).
     pub fn file(path: &Path, message: impl Into<String>) -> Self {
-        Self { file: Some(path.to_path_buf()), line: None, message: message.into() }
+        Self {
+            file: Some(path.to_path_buf()),
+            line: None,
+            message: message.into(),
+        }
     }
 
     /// An error at a line of a file.
     pub fn at(path: &Path, line: usize, message: impl Into<String>) -> Self {
-        Self { file: Some(path.to_path_buf()), line: Some(line), message: message.into() }
+        Self {
+            file: Some(path.to_path_buf()),
+            line: Some(line),
+            message: message.into(),
+        }
     }
 
     /// An error not tied to a file (a bad flag value, an unknown name).
     pub fn plain(message: impl Into<String>) -> Self {
-        Self { file: None, line: None, message: message.into() }
+        Self {
+            file: None,
+            line: None,
+            message: message.into(),
+        }
     }
 
     /// Converts a TOML parse or schema error into an error at the right line.
     pub fn from_toml(path: &Path, text: &str, err: &toml::de::Error) -> Self {
         let line = err.span().map(|span| line_of(text, span.start));
         let message = err.message().trim().to_string();
-        Self { file: Some(path.to_path_buf()), line, message }
+        Self {
+            file: Some(path.to_path_buf()),
+            line,
+            message,
+        }
     }
 
     /// Converts a JSON error into an error at the right line.
@@ -51,7 +67,11 @@ impl InputError {
             Some(i) => text[..i].to_string(),
             None => text,
         };
-        Self { file: Some(path.to_path_buf()), line, message }
+        Self {
+            file: Some(path.to_path_buf()),
+            line,
+            message,
+        }
     }
 }
 

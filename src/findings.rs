@@ -51,7 +51,9 @@ impl<'de> Deserialize<'de> for Finding {
 
 impl From<FindingWire> for Finding {
     fn from(w: FindingWire) -> Self {
-        let remediation_id = remediation::get(&w.remediation_id).map(|r| r.id).unwrap_or("generic-connectivity");
+        let remediation_id = remediation::get(&w.remediation_id)
+            .map(|r| r.id)
+            .unwrap_or("generic-connectivity");
         Finding {
             id: w.id,
             severity: w.severity,
@@ -81,14 +83,26 @@ fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
         TcpTimeout | TcpRefused => ("endpoint-blocked", "firewall", "Endpoints are blocked"),
         TcpReset => ("connection-reset", "connection-reset", "Connections are cut"),
         TlsUntrusted => ("tls-untrusted", "tls-untrusted", "Certificates are not trusted"),
-        TlsIntercepted => ("tls-interception", "tls-interception", "TLS traffic is being inspected"),
+        TlsIntercepted => (
+            "tls-interception",
+            "tls-interception",
+            "TLS traffic is being inspected",
+        ),
         TlsExpired => ("tls-expired", "tls-expired", "Certificates look expired"),
-        TlsWrongName => ("tls-wrong-name", "tls-wrong-name", "Certificates are for the wrong name"),
+        TlsWrongName => (
+            "tls-wrong-name",
+            "tls-wrong-name",
+            "Certificates are for the wrong name",
+        ),
         TlsHandshake | TlsTimeout => ("tls-handshake", "tls-handshake", "TLS handshakes fail"),
         HttpProxyAuth => ("proxy-auth", "proxy-auth", "A proxy asks for credentials"),
         HttpBlocked => ("proxy-block", "proxy-block", "A proxy or filter blocks endpoints"),
         HttpTimeout | HttpProtocol => ("http-timeout", "http-timeout", "Endpoints do not answer"),
-        Other => ("endpoint-unreachable", "generic-connectivity", "Endpoints cannot be reached"),
+        Other => (
+            "endpoint-unreachable",
+            "generic-connectivity",
+            "Endpoints cannot be reached",
+        ),
     }
 }
 
@@ -106,40 +120,183 @@ fn hosts(ids: &[String]) -> String {
 /// Reads all results and names what is wrong, most important first.
 pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let endpoints: Vec<&CheckResult> =
-        checks.iter().filter(|c| c.kind == CheckKind::Endpoint && c.status != Status::Skip).collect();
-    let failing: Vec<&CheckResult> = endpoints.iter().copied().filter(|c| c.status == Status::Fail).collect();
+    let endpoints: Vec<&CheckResult> = checks
+        .iter()
+        .filter(|c| c.kind == CheckKind::Endpoint && c.status != Status::Skip)
+        .collect();
+    let failing: Vec<&CheckResult> = endpoints
+        .iter()
+        .copied()
+        .filter(|c| c.status == Status::Fail)
+        .collect();
     let mut explained: Vec<&str> = Vec::new();
 
     // Rule: every endpoint fails at DNS -> one DNS problem.
-    let dns_failed: Vec<&CheckResult> =
-        failing.iter().copied().filter(|c| c.cause.and_then(|x| x.stage()) == Some(crate::model::StageName::Dns)).collect();
+    let dns_failed: Vec<&CheckResult> = failing
+        .iter()
+        .copied()
+        .filter(|c| c.cause.and_then(|x| x.stage()) == Some(crate::model::StageName::Dns))
+        .collect();
     if endpoints.len() >= 2 && dns_failed.len() == endpoints.len() {
-        let ids: Vec<String> = dns_failed.iter().map(|c| c.id.clone()).collect();
-        let detail = dns_failed.first().and_then(|c| c.failing_stage()).map(|s| s.detail.clone()).unwrap_or_default();
+        let endpoint_count = dns_failed.len();
+        // Network checks that failed for the same reason (the NCSI lookup, the resolver
+        // check) are symptoms of this one problem, not findings of their own.
+        let dns_symptoms: Vec<&CheckResult> = checks
+            .iter()
+            .filter(|c| c.kind != CheckKind::Endpoint && matches!(c.status, Status::Warn | Status::Fail))
+            .filter(|c| {
+                c.cause.and_then(|x| x.stage()) == Some(crate::model::StageName::Dns)
+                    || c.remediation.as_deref() == Some("dns-failure")
+            })
+            .collect();
+        let ids: Vec<String> = dns_failed
+            .iter()
+            .chain(&dns_symptoms)
+            .map(|c| c.id.clone())
+            .collect();
+        let detail = dns_failed
+            .first()
+            .and_then(|c| c.failing_stage())
+            .map(|s| s.detail.clone())
+            .unwrap_or_default();
         findings.push(Finding {
             id: "dns-failure".into(),
             severity: Status::Fail,
             title: "DNS is not resolving Microsoft 365 names".into(),
-            detail: format!("All {} endpoint lookups failed ({detail}). Fix DNS first: nothing else can work without it.", ids.len()),
+            detail: format!("All {endpoint_count} endpoint lookups failed ({detail}). Fix DNS first: nothing else can work without it."),
             checks: ids,
             remediation_id: "dns-failure",
             root_cause: true,
         });
-        explained.extend(dns_failed.iter().map(|c| c.id.as_str()));
+        explained.extend(dns_failed.iter().chain(&dns_symptoms).map(|c| c.id.as_str()));
+    }
+
+    // Rule: a proxy is configured and (nearly) every endpoint times out -> the proxy.
+    let fact = |id: &str, key: &str| -> Option<String> {
+        checks
+            .iter()
+            .find(|c| c.id == id)?
+            .facts
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    // Through a proxy, a dead proxy shows as refused connections; a stalled one as timeouts.
+    let timed_out = |c: &CheckResult| {
+        matches!(
+            c.cause,
+            Some(
+                Cause::TcpTimeout
+                    | Cause::TcpRefused
+                    | Cause::HttpTimeout
+                    | Cause::TlsTimeout
+                    | Cause::DnsTimeout
+            )
+        )
+    };
+    let open: Vec<&CheckResult> = failing
+        .iter()
+        .copied()
+        .filter(|c| !explained.contains(&c.id.as_str()))
+        .collect();
+    if fact("network:proxy", "proxy_configured").as_deref() == Some("yes")
+        && endpoints.len() >= 2
+        && open.len() * 10 >= endpoints.len() * 8
+        && open.iter().all(|c| timed_out(c))
+    {
+        let mut ids: Vec<String> = open.iter().map(|c| c.id.clone()).collect();
+        let proxy = fact("network:proxy", "proxy").unwrap_or_else(|| "the configured proxy".into());
+        // The proxy check itself failing is the same problem, seen from the other side.
+        let proxy_check = checks
+            .iter()
+            .find(|c| c.id == "network:proxy" && c.status == Status::Fail);
+        if let Some(p) = proxy_check {
+            ids.push(p.id.clone());
+            explained.push(p.id.as_str());
+        }
+        findings.push(Finding {
+            id: "proxy-timeout".into(),
+            severity: Status::Fail,
+            title: format!("The proxy ({proxy}) does not pass Microsoft 365 traffic"),
+            detail: format!(
+                "{} of {} endpoints time out or are refused while a proxy is configured: the proxy is down, unreachable, overloaded or drops the traffic.",
+                open.len(),
+                endpoints.len()
+            ),
+            checks: ids,
+            remediation_id: "proxy",
+            root_cause: true,
+        });
+        explained.extend(open.iter().map(|c| c.id.as_str()));
+    }
+
+    // Rule: a VPN is up while endpoints fail to connect -> look at the VPN first.
+    let open: Vec<&CheckResult> = failing
+        .iter()
+        .copied()
+        .filter(|c| !explained.contains(&c.id.as_str()))
+        .collect();
+    let network_failure = |c: &CheckResult| {
+        matches!(
+            c.cause.and_then(|x| x.stage()),
+            Some(crate::model::StageName::Dns | crate::model::StageName::Tcp)
+        )
+    };
+    if fact("network:vpn", "vpn_up").as_deref() == Some("yes")
+        && !open.is_empty()
+        && open.iter().all(|c| network_failure(c))
+    {
+        let ids: Vec<String> = open.iter().map(|c| c.id.clone()).collect();
+        let tunnel = fact("network:vpn", "tunnel").unwrap_or_else(|| "unknown".into());
+        let adapter = fact("network:vpn", "interface")
+            .map(|i| format!(" ({i})"))
+            .unwrap_or_default();
+        findings.push(Finding {
+            id: "vpn-in-path".into(),
+            severity: Status::Fail,
+            title: format!("A VPN{adapter} is up while endpoints fail"),
+            detail: format!(
+                "{} endpoint(s) fail at DNS or TCP with a {tunnel}-tunnel VPN up ({}): the VPN's DNS, routes or its own firewall are the first suspects.",
+                ids.len(),
+                hosts(&ids)
+            ),
+            checks: ids,
+            remediation_id: "vpn-full-tunnel",
+            root_cause: true,
+        });
+        explained.extend(open.iter().map(|c| c.id.as_str()));
     }
 
     // Rule: only activation/licensing endpoints fail to connect -> a firewall rule forgot them.
-    let activation_hosts = ["activation.sls.microsoft.com", "ols.officeapps.live.com", "officeclient.microsoft.com"];
+    let activation_hosts = [
+        "activation.sls.microsoft.com",
+        "ols.officeapps.live.com",
+        "officeclient.microsoft.com",
+    ];
     let is_activation = |c: &CheckResult| {
-        let host = c.id.trim_start_matches("endpoint:").split('/').next().unwrap_or("");
+        let host =
+            c.id.trim_start_matches("endpoint:")
+                .split('/')
+                .next()
+                .unwrap_or("");
         activation_hosts.contains(&host)
     };
-    let blocked = |c: &CheckResult| matches!(c.cause, Some(Cause::TcpTimeout | Cause::TcpRefused | Cause::TcpReset));
-    let unexplained: Vec<&CheckResult> = failing.iter().copied().filter(|c| !explained.contains(&c.id.as_str())).collect();
+    let blocked = |c: &CheckResult| {
+        matches!(
+            c.cause,
+            Some(Cause::TcpTimeout | Cause::TcpRefused | Cause::TcpReset)
+        )
+    };
+    let unexplained: Vec<&CheckResult> = failing
+        .iter()
+        .copied()
+        .filter(|c| !explained.contains(&c.id.as_str()))
+        .collect();
     if !unexplained.is_empty()
         && unexplained.iter().all(|c| is_activation(c) && blocked(c))
-        && endpoints.iter().any(|c| !is_activation(c) && c.status == Status::Pass)
+        && endpoints
+            .iter()
+            .any(|c| !is_activation(c) && c.status == Status::Pass)
     {
         let ids: Vec<String> = unexplained.iter().map(|c| c.id.clone()).collect();
         findings.push(Finding {
@@ -159,12 +316,24 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
 
     // Rule: interception — one finding per inspecting root, naming it.
     let mut by_root: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for c in failing.iter().filter(|c| c.cause == Some(Cause::TlsIntercepted) && !explained.contains(&c.id.as_str())) {
-        let root = c.tls.as_ref().and_then(|t| t.root.clone()).unwrap_or_else(|| "an unknown root".into());
+    for c in failing
+        .iter()
+        .filter(|c| c.cause == Some(Cause::TlsIntercepted) && !explained.contains(&c.id.as_str()))
+    {
+        let root = c
+            .tls
+            .as_ref()
+            .and_then(|t| t.root.clone())
+            .unwrap_or_else(|| "an unknown root".into());
         by_root.entry(root).or_default().push(c.id.clone());
     }
     for (root, ids) in by_root {
-        explained.extend(failing.iter().filter(|c| ids.contains(&c.id)).map(|c| c.id.as_str()));
+        explained.extend(
+            failing
+                .iter()
+                .filter(|c| ids.contains(&c.id))
+                .map(|c| c.id.as_str()),
+        );
         findings.push(Finding {
             id: "tls-interception".into(),
             severity: Status::Fail,
@@ -182,14 +351,25 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
 
     // Everything else, grouped by cause.
     let mut groups: BTreeMap<&'static str, (Cause, Vec<&CheckResult>)> = BTreeMap::new();
-    for c in failing.iter().copied().filter(|c| !explained.contains(&c.id.as_str())) {
+    for c in failing
+        .iter()
+        .copied()
+        .filter(|c| !explained.contains(&c.id.as_str()))
+    {
         let cause = c.cause.unwrap_or(Cause::Other);
-        groups.entry(by_cause(cause).0).or_insert((cause, Vec::new())).1.push(c);
+        groups
+            .entry(by_cause(cause).0)
+            .or_insert((cause, Vec::new()))
+            .1
+            .push(c);
     }
     for (id, (cause, group)) in groups {
         let (_, rem, title) = by_cause(cause);
         let ids: Vec<String> = group.iter().map(|c| c.id.clone()).collect();
-        let first = group[0].failing_stage().map(|s| format!("{}: {}", s.name.label(), s.detail)).unwrap_or_default();
+        let first = group[0]
+            .failing_stage()
+            .map(|s| format!("{}: {}", s.name.label(), s.detail))
+            .unwrap_or_default();
         findings.push(Finding {
             id: id.into(),
             severity: Status::Fail,
@@ -202,13 +382,27 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
     }
 
     // Non-endpoint checks carry their own remediation id.
-    for c in checks.iter().filter(|c| c.kind != CheckKind::Endpoint && matches!(c.status, Status::Warn | Status::Fail)) {
-        let rem = c.remediation.as_deref().and_then(remediation::get).map(|r| r.id).unwrap_or("generic-connectivity");
+    for c in checks.iter().filter(|c| {
+        c.kind != CheckKind::Endpoint
+            && matches!(c.status, Status::Warn | Status::Fail)
+            && !explained.contains(&c.id.as_str())
+    }) {
+        let rem = c
+            .remediation
+            .as_deref()
+            .and_then(remediation::get)
+            .map(|r| r.id)
+            .unwrap_or("generic-connectivity");
         findings.push(Finding {
             id: c.id.clone(),
             severity: c.status,
             title: c.summary.clone(),
-            detail: c.facts.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
+            detail: c
+                .facts
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
             checks: vec![c.id.clone()],
             remediation_id: rem,
             root_cause: false,
@@ -236,8 +430,18 @@ mod tests {
     use crate::model::{StageName, StageResult, TlsInfo};
 
     fn ep(host: &str, cause: Option<Cause>) -> CheckResult {
-        let status = if cause.is_some() { Status::Fail } else { Status::Pass };
-        let mut c = CheckResult::simple(format!("endpoint:{host}"), CheckKind::Endpoint, format!("https://{host}/"), status, "");
+        let status = if cause.is_some() {
+            Status::Fail
+        } else {
+            Status::Pass
+        };
+        let mut c = CheckResult::simple(
+            format!("endpoint:{host}"),
+            CheckKind::Endpoint,
+            format!("https://{host}/"),
+            status,
+            "",
+        );
         c.cause = cause;
         if let Some(cause) = cause {
             c.stages.push(StageResult {
@@ -259,7 +463,9 @@ mod tests {
 
     #[test]
     fn all_dns_failing_is_one_root_cause() {
-        let checks: Vec<_> = (0..20).map(|i| ep(&format!("h{i}.com"), Some(Cause::DnsServfail))).collect();
+        let checks: Vec<_> = (0..20)
+            .map(|i| ep(&format!("h{i}.com"), Some(Cause::DnsServfail)))
+            .collect();
         let f = diagnose(&checks);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].id, "dns-failure");
@@ -283,7 +489,10 @@ mod tests {
     #[test]
     fn interception_names_the_root_and_groups() {
         let mut a = ep("a.com", Some(Cause::TlsIntercepted));
-        a.tls = Some(TlsInfo { root: Some("Contoso Root".into()), ..Default::default() });
+        a.tls = Some(TlsInfo {
+            root: Some("Contoso Root".into()),
+            ..Default::default()
+        });
         let mut b = ep("b.com", Some(Cause::TlsIntercepted));
         b.tls = a.tls.clone();
         let f = diagnose(&[a, b, ep("c.com", None)]);
@@ -311,16 +520,85 @@ mod tests {
         assert_eq!(all, vec!["endpoint:a.com", "endpoint:b.com", "endpoint:c.com"]);
     }
 
+    fn with_facts(id: &str, facts: &[(&str, &str)]) -> CheckResult {
+        let mut c = CheckResult::simple(id, CheckKind::Network, id, Status::Pass, "");
+        c.facts = facts
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        c
+    }
+
+    #[test]
+    fn everything_timing_out_behind_a_proxy_is_the_proxy() {
+        let mut checks: Vec<_> = (0..10)
+            .map(|i| ep(&format!("h{i}.com"), Some(Cause::TcpTimeout)))
+            .collect();
+        checks.push(with_facts(
+            "network:proxy",
+            &[("proxy_configured", "yes"), ("proxy", "proxy.contoso.com:8080")],
+        ));
+        let f = diagnose(&checks);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].id, "proxy-timeout");
+        assert!(f[0].title.contains("proxy.contoso.com:8080"));
+        // Without a proxy the same symptoms are a firewall.
+        checks.pop();
+        assert_eq!(diagnose(&checks)[0].id, "endpoint-blocked");
+    }
+
+    #[test]
+    fn a_vpn_up_while_endpoints_fail_points_at_the_vpn() {
+        let checks = vec![
+            ep("a.com", Some(Cause::TcpTimeout)),
+            ep("b.com", Some(Cause::DnsNxdomain)),
+            ep("c.com", None),
+            with_facts(
+                "network:vpn",
+                &[("vpn_up", "yes"), ("tunnel", "full"), ("interface", "tun0")],
+            ),
+        ];
+        let f = diagnose(&checks);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].id, "vpn-in-path");
+        assert_eq!(f[0].checks.len(), 2);
+        assert!(f[0].title.contains("tun0"));
+        let no_vpn = vec![
+            checks[0].clone(),
+            checks[1].clone(),
+            checks[2].clone(),
+            with_facts("network:vpn", &[("vpn_up", "no")]),
+        ];
+        assert!(diagnose(&no_vpn).iter().all(|f| f.id != "vpn-in-path"));
+    }
+
     #[test]
     fn every_cause_maps_to_an_existing_remediation() {
         use Cause::*;
         for c in [
-            DnsNxdomain, DnsServfail, DnsTimeout, TcpRefused, TcpTimeout, TcpReset, TlsUntrusted, TlsWrongName,
-            TlsExpired, TlsIntercepted, TlsHandshake, TlsTimeout, HttpProxyAuth, HttpBlocked, HttpTimeout,
-            HttpProtocol, Other,
+            DnsNxdomain,
+            DnsServfail,
+            DnsTimeout,
+            TcpRefused,
+            TcpTimeout,
+            TcpReset,
+            TlsUntrusted,
+            TlsWrongName,
+            TlsExpired,
+            TlsIntercepted,
+            TlsHandshake,
+            TlsTimeout,
+            HttpProxyAuth,
+            HttpBlocked,
+            HttpTimeout,
+            HttpProtocol,
+            Other,
         ] {
             let (_, rem, _) = by_cause(c);
-            assert!(crate::remediation::get(rem).is_some(), "no remediation {rem} for {c:?}");
+            assert!(
+                crate::remediation::get(rem).is_some(),
+                "no remediation {rem} for {c:?}"
+            );
         }
         assert!(crate::remediation::get("activation-blocked").is_some());
     }

@@ -39,7 +39,8 @@ impl Status {
 
     /// The overall status of a set of checks: the worst of them; skips alone are a pass.
     pub fn overall<I: IntoIterator<Item = Status>>(it: I) -> Status {
-        it.into_iter().fold(Status::Pass, |acc, s| acc.max(s).max(Status::Pass))
+        it.into_iter()
+            .fold(Status::Pass, |acc, s| acc.max(s).max(Status::Pass))
     }
 }
 
@@ -311,7 +312,9 @@ impl CheckResult {
 
     /// The first stage that did not pass.
     pub fn failing_stage(&self) -> Option<&StageResult> {
-        self.stages.iter().find(|s| matches!(s.status, Status::Fail | Status::Warn))
+        self.stages
+            .iter()
+            .find(|s| matches!(s.status, Status::Fail | Status::Warn))
     }
 }
 
@@ -328,14 +331,20 @@ mod tests {
     fn overall_is_worst_and_skip_counts_as_pass() {
         assert_eq!(Status::overall([Status::Skip]), Status::Pass);
         assert_eq!(Status::overall([Status::Pass, Status::Warn]), Status::Warn);
-        assert_eq!(Status::overall([Status::Warn, Status::Fail, Status::Skip]), Status::Fail);
+        assert_eq!(
+            Status::overall([Status::Warn, Status::Fail, Status::Skip]),
+            Status::Fail
+        );
         assert_eq!(Status::overall([]), Status::Pass);
     }
 
     #[test]
     fn statuses_serialize_lowercase() {
         assert_eq!(serde_json::to_string(&Status::Fail).unwrap(), "\"fail\"");
-        assert_eq!(serde_json::to_string(&Cause::TcpTimeout).unwrap(), "\"tcp-timeout\"");
+        assert_eq!(
+            serde_json::to_string(&Cause::TcpTimeout).unwrap(),
+            "\"tcp-timeout\""
+        );
         assert_eq!(Cause::TlsIntercepted.as_str(), "tls-intercepted");
     }
 }

@@ -48,25 +48,56 @@ pub enum SetupError {
 /// Host facts for the header.
 pub fn host_info(instance: &str, lab: Option<String>) -> HostInfo {
     HostInfo {
-        hostname: sysinfo::System::host_name().into_iter().next().unwrap_or_else(|| "unknown host".into()),
-        user: std::env::var("USERNAME").or_else(|_| std::env::var("USER")).ok().filter(|u| !u.is_empty()),
-        os: sysinfo::System::long_os_version().into_iter().next().unwrap_or_else(|| std::env::consts::OS.to_string()),
+        hostname: sysinfo::System::host_name()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "unknown host".into()),
+        user: std::env::var("USERNAME")
+            .or_else(|_| std::env::var("USER"))
+            .ok()
+            .filter(|u| !u.is_empty()),
+        os: sysinfo::System::long_os_version()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| std::env::consts::OS.to_string()),
         instance: instance.to_string(),
         lab,
     }
 }
 
 /// Probe settings that point at a lab.
-pub fn lab_settings(state: &LabState, timeout: Duration, concurrency: usize) -> Result<ProbeSettings, InputError> {
-    let port_overrides: HashMap<_, _> =
-        state.endpoints.iter().map(|e| ((e.host.clone(), e.scheme), e.port)).collect();
+pub fn lab_settings(
+    state: &LabState,
+    timeout: Duration,
+    concurrency: usize,
+) -> Result<ProbeSettings, InputError> {
+    let port_overrides: HashMap<_, _> = state
+        .endpoints
+        .iter()
+        .map(|e| ((e.host.clone(), e.scheme), e.port))
+        .collect();
     Ok(ProbeSettings {
         timeout,
         dns: DnsChoice::Server(state.dns),
         trust: Trust::lab(state)?,
         port_overrides,
         concurrency,
+        routes: state
+            .routes()
+            .map_err(|e| InputError::plain(format!("the lab's proxy: {e}")))?,
     })
+}
+
+/// The sweep plan for a lab: its checks know they watch a lab, and its tenant domain.
+fn lab_plan(
+    endpoints: Vec<crate::catalog::Endpoint>,
+    settings: ProbeSettings,
+    state: &LabState,
+) -> SweepPlan {
+    let mut plan = SweepPlan::new(endpoints, settings);
+    plan.checks.lab = true;
+    plan.checks.domain = state.domain.clone();
+    plan
 }
 
 impl Session {
@@ -82,7 +113,7 @@ impl Session {
                 .map_err(|e| SetupError::Lab(e.to_string()))?;
             let settings = lab_settings(lab.state(), opts.timeout, opts.concurrency)?;
             return Ok(Session {
-                plan: SweepPlan::new(endpoints, settings),
+                plan: lab_plan(endpoints, settings, lab.state()),
                 host: host_info("worldwide", Some(scenario_name)),
                 catalog,
                 lab: Some(lab),
@@ -91,9 +122,13 @@ impl Session {
         if let Some(path) = &opts.lab_connect {
             let state = LabState::load(path)?;
             let settings = lab_settings(&state, opts.timeout, opts.concurrency)?;
-            let name = if state.scenario.is_empty() { "connected".to_string() } else { state.scenario.clone() };
+            let name = if state.scenario.is_empty() {
+                "connected".to_string()
+            } else {
+                state.scenario.clone()
+            };
             return Ok(Session {
-                plan: SweepPlan::new(endpoints, settings),
+                plan: lab_plan(endpoints, settings, &state),
                 host: host_info("worldwide", Some(name)),
                 catalog,
                 lab: None,
@@ -102,11 +137,20 @@ impl Session {
         let extra: Vec<&Path> = opts.ca_files.iter().map(PathBuf::as_path).collect();
         let settings = ProbeSettings {
             timeout: opts.timeout,
-            dns: opts.dns_server.map(DnsChoice::Server).unwrap_or(DnsChoice::System),
+            dns: opts
+                .dns_server
+                .map(DnsChoice::Server)
+                .unwrap_or(DnsChoice::System),
             trust: Trust::system(&extra)?,
             port_overrides: HashMap::new(),
             concurrency: opts.concurrency,
+            routes: crate::checks::proxy::Discovery::read().plan(),
         };
-        Ok(Session { plan: SweepPlan::new(endpoints, settings), host: host_info("worldwide", None), catalog, lab: None })
+        Ok(Session {
+            plan: SweepPlan::new(endpoints, settings),
+            host: host_info("worldwide", None),
+            catalog,
+            lab: None,
+        })
     }
 }

@@ -16,7 +16,9 @@ const FAIL_SECS: i64 = 300;
 
 /// Parses an HTTP `Date` header (IMF-fixdate, RFC 7231).
 pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s.trim()).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc2822(s.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Compares `now` with the median `Date` of the endpoints that answered.
@@ -31,8 +33,17 @@ pub fn check(endpoints: &[CheckResult], now: DateTime<Utc>) -> CheckResult {
         .collect();
     let _ = now;
     if skews.is_empty() {
-        let mut r = CheckResult::simple(ID, CheckKind::Network, "local clock", Status::Skip, "no endpoint answered with a Date header to compare with");
-        r.facts.push(("why".into(), "the clock is compared with the endpoints' answers; none answered".into()));
+        let mut r = CheckResult::simple(
+            ID,
+            CheckKind::Network,
+            "local clock",
+            Status::Skip,
+            "no endpoint answered with a Date header to compare with",
+        );
+        r.facts.push((
+            "why".into(),
+            "the clock is compared with the endpoints' answers; none answered".into(),
+        ));
         return r;
     }
     skews.sort_unstable();
@@ -40,15 +51,31 @@ pub fn check(endpoints: &[CheckResult], now: DateTime<Utc>) -> CheckResult {
     let abs = median.abs();
     let direction = if median > 0 { "ahead of" } else { "behind" };
     let (status, summary) = if abs > FAIL_SECS {
-        (Status::Fail, format!("clock is {} {direction} the servers: sign-in tokens will be rejected", human(abs)))
+        (
+            Status::Fail,
+            format!(
+                "clock is {} {direction} the servers: sign-in tokens will be rejected",
+                human(abs)
+            ),
+        )
     } else if abs > WARN_SECS {
-        (Status::Warn, format!("clock is {} {direction} the servers", human(abs)))
+        (
+            Status::Warn,
+            format!("clock is {} {direction} the servers", human(abs)),
+        )
     } else {
-        (Status::Pass, format!("clock within {} of the servers", human(abs.max(1))))
+        (
+            Status::Pass,
+            format!("clock within {} of the servers", human(abs.max(1))),
+        )
     };
     let mut r = CheckResult::simple(ID, CheckKind::Network, "local clock", status, summary);
-    r.facts.push(("skew".into(), format!("{median:+} s (median of {} answers)", skews.len())));
-    r.facts.push(("limits".into(), "warn above 1 min, fail above 5 min".into()));
+    r.facts.push((
+        "skew".into(),
+        format!("{median:+} s (median of {} answers)", skews.len()),
+    ));
+    r.facts
+        .push(("limits".into(), "warn above 1 min, fail above 5 min".into()));
     if status != Status::Pass {
         r.remediation = Some("clock-skew".into());
     }
@@ -72,7 +99,12 @@ mod tests {
 
     fn answered(date: &str, at: DateTime<Utc>) -> CheckResult {
         let mut c = CheckResult::simple("endpoint:a", CheckKind::Endpoint, "x", Status::Pass, "");
-        c.http = Some(HttpInfo { status: 200, server: None, via: None, date: Some(date.into()) });
+        c.http = Some(HttpInfo {
+            status: 200,
+            server: None,
+            via: None,
+            date: Some(date.into()),
+        });
         c.checked_at = at;
         c
     }
@@ -99,7 +131,11 @@ mod tests {
     fn median_ignores_one_odd_server() {
         let server = parse_http_date("Thu, 26 Nov 2026 10:00:00 GMT").unwrap();
         let hdr = "Thu, 26 Nov 2026 10:00:00 GMT";
-        let v = vec![answered(hdr, server), answered(hdr, server), answered(hdr, server + chrono::Duration::hours(2))];
+        let v = vec![
+            answered(hdr, server),
+            answered(hdr, server),
+            answered(hdr, server + chrono::Duration::hours(2)),
+        ];
         assert_eq!(check(&v, Utc::now()).status, Status::Pass);
     }
 }

@@ -12,6 +12,14 @@
 //! Check ids are stable and documented: `network:<name>` and `host:<name>`.
 
 pub mod clock;
+pub mod host;
+pub mod msoid;
+pub mod ncsi;
+pub mod pac;
+pub mod proxy;
+pub mod resolvers;
+pub mod tls12;
+pub mod vpn;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,11 +62,34 @@ pub struct CheckOptions {
 
 /// Checks that gather their own facts; they run concurrently with the endpoint probes.
 pub async fn gather(plan: &SweepPlan) -> Vec<CheckResult> {
-    let _ = plan;
-    Vec::new()
+    // One join for all, so the sweep waits for the slowest check, not for the sum.
+    let ((resolvers, tls12), (proxy, pac, msoid, ncsi), host) = tokio::join!(
+        async { tokio::join!(resolvers::check(plan), tls12::check(plan)) },
+        async {
+            tokio::join!(
+                proxy::check(plan),
+                pac::check(plan),
+                msoid::check(plan),
+                ncsi::check(plan)
+            )
+        },
+        host::gather(plan),
+    );
+    [resolvers, tls12, proxy, pac, msoid, ncsi]
+        .into_iter()
+        .chain(host)
+        .collect()
 }
 
 /// Checks computed from this sweep's endpoint results.
 pub fn derive(endpoints: &[CheckResult]) -> Vec<CheckResult> {
-    vec![clock::check(endpoints, chrono::Utc::now())]
+    vec![clock::check(endpoints, chrono::Utc::now()), vpn::check(endpoints)]
+}
+
+/// Completes gathered checks that also show what the endpoint probes saw, once their
+/// results are in (the TLS 1.2 check adds the versions the probes negotiated).
+pub fn complete(gathered: &mut [CheckResult], endpoints: &[CheckResult]) {
+    for c in gathered.iter_mut().filter(|c| c.id == tls12::ID) {
+        tls12::annotate(c, endpoints);
+    }
 }

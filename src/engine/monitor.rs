@@ -30,14 +30,22 @@ pub struct SweepPlan {
 impl SweepPlan {
     /// A plan with default check options.
     pub fn new(endpoints: Vec<Endpoint>, settings: ProbeSettings) -> Self {
-        Self { endpoints, settings, checks: CheckOptions::default() }
+        Self {
+            endpoints,
+            settings,
+            checks: CheckOptions::default(),
+        }
     }
 }
 
 /// Runs every check once; returns the results and the sweep's wall time in ms.
 pub async fn run_sweep(plan: &SweepPlan) -> (Vec<CheckResult>, f64) {
     let started = Instant::now();
-    let (mut checks, gathered) = tokio::join!(probe::sweep(&plan.endpoints, &plan.settings), checks::gather(plan));
+    let (mut checks, mut gathered) = tokio::join!(
+        probe::sweep(&plan.endpoints, &plan.settings),
+        checks::gather(plan)
+    );
+    checks::complete(&mut gathered, &checks);
     let derived = checks::derive(&checks);
     checks.extend(gathered);
     checks.extend(derived);
@@ -52,7 +60,11 @@ pub struct State {
 
 impl State {
     pub fn new(host: HostInfo, interval: Duration) -> Self {
-        let snapshot = Snapshot { host, interval_secs: interval.as_secs_f64(), ..Default::default() };
+        let snapshot = Snapshot {
+            host,
+            interval_secs: interval.as_secs_f64(),
+            ..Default::default()
+        };
         Self { snapshot }
     }
 
@@ -65,7 +77,14 @@ impl State {
 
     /// Adds an informational or marker line.
     pub fn note(&mut self, kind: EventKind, text: impl Into<String>) {
-        self.push_event(Event { at: Utc::now(), kind, check: None, from: None, to: None, text: text.into() });
+        self.push_event(Event {
+            at: Utc::now(),
+            kind,
+            check: None,
+            from: None,
+            to: None,
+            text: text.into(),
+        });
     }
 
     /// Folds one sweep in: history, status changes (as events), findings.
@@ -74,9 +93,17 @@ impl State {
         let first = self.snapshot.sweeps == 0;
         let mut changes = Vec::new();
         for c in &checks {
-            let previous = self.snapshot.checks.iter().find(|p| p.id == c.id).map(|p| p.status);
+            let previous = self
+                .snapshot
+                .checks
+                .iter()
+                .find(|p| p.id == c.id)
+                .map(|p| p.status);
             let hist = self.snapshot.history.entry(c.id.clone()).or_default();
-            hist.push_back(HistoryPoint { status: c.status, ms: c.duration_ms });
+            hist.push_back(HistoryPoint {
+                status: c.status,
+                ms: c.duration_ms,
+            });
             while hist.len() > HISTORY_LEN {
                 hist.pop_front();
             }
@@ -137,7 +164,13 @@ pub fn start(plan: SweepPlan, host: HostInfo, interval: Duration) -> Monitor {
     let (snap_tx, snap_rx) = watch::channel(Arc::new(state.snapshot.clone()));
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(run(plan, state, interval, snap_tx, cmd_rx));
-    Monitor { handle: MonitorHandle { snapshots: snap_rx, commands: cmd_tx }, task }
+    Monitor {
+        handle: MonitorHandle {
+            snapshots: snap_rx,
+            commands: cmd_tx,
+        },
+        task,
+    }
 }
 
 async fn run(
@@ -222,18 +255,41 @@ mod tests {
     #[test]
     fn changes_become_events_and_history() {
         let mut s = State::new(HostInfo::default(), Duration::from_secs(5));
-        s.apply(vec![check("endpoint:a", Status::Pass), check("endpoint:b", Status::Fail)], 10.0);
+        s.apply(
+            vec![
+                check("endpoint:a", Status::Pass),
+                check("endpoint:b", Status::Fail),
+            ],
+            10.0,
+        );
         // first sweep: summary + only the failing one
-        let changes: Vec<_> = s.snapshot.events.iter().filter(|e| e.kind == EventKind::Change).collect();
+        let changes: Vec<_> = s
+            .snapshot
+            .events
+            .iter()
+            .filter(|e| e.kind == EventKind::Change)
+            .collect();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].check.as_deref(), Some("endpoint:b"));
-        s.apply(vec![check("endpoint:a", Status::Fail), check("endpoint:b", Status::Fail)], 10.0);
+        s.apply(
+            vec![
+                check("endpoint:a", Status::Fail),
+                check("endpoint:b", Status::Fail),
+            ],
+            10.0,
+        );
         let last = s.snapshot.events.back().unwrap();
         assert_eq!(last.check.as_deref(), Some("endpoint:a"));
         assert_eq!((last.from, last.to), (Some(Status::Pass), Some(Status::Fail)));
         assert_eq!(s.snapshot.history["endpoint:a"].len(), 2);
         assert_eq!(s.snapshot.sweeps, 2);
-        s.apply(vec![check("endpoint:a", Status::Pass), check("endpoint:b", Status::Fail)], 10.0);
+        s.apply(
+            vec![
+                check("endpoint:a", Status::Pass),
+                check("endpoint:b", Status::Fail),
+            ],
+            10.0,
+        );
         assert!(s.snapshot.events.back().unwrap().text.starts_with("recovered"));
     }
 

@@ -90,6 +90,8 @@ impl Snapshot {
 
     /// The finding that explains a check, if any.
     pub fn finding_for(&self, check_id: &str) -> Option<&Finding> {
-        self.findings.iter().find(|f| f.checks.iter().any(|c| c == check_id))
+        self.findings
+            .iter()
+            .find(|f| f.checks.iter().any(|c| c == check_id))
     }
 }
