@@ -4,15 +4,18 @@ use std::process::Command;
 
 fn main() {
     let version = env!("CARGO_PKG_VERSION");
-    let commit = std::env::var("M365MON_COMMIT").ok().filter(|c| !c.is_empty()).or_else(|| {
-        Command::new("git")
-            .args(["rev-parse", "--short=10", "HEAD"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .filter(|c| !c.is_empty())
-    });
+    let commit = std::env::var("M365MON_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(|| {
+            Command::new("git")
+                .args(["rev-parse", "--short=10", "HEAD"])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|c| !c.is_empty())
+        });
     let full = match commit {
         Some(c) => format!("{version} ({c})"),
         None => version.to_string(),

@@ -35,7 +35,13 @@ pub struct TargetArgs {
     pub ms_endpoints: Option<PathBuf>,
 
     /// Start a built-in lab with this scenario (name or TOML file) and monitor it
-    #[arg(long, value_name = "SCENARIO", global = true, env = "M365MON_LAB", conflicts_with = "lab_connect")]
+    #[arg(
+        long,
+        value_name = "SCENARIO",
+        global = true,
+        env = "M365MON_LAB",
+        conflicts_with = "lab_connect"
+    )]
     pub lab: Option<String>,
 
     /// Monitor a lab started elsewhere by `m365mon lab serve --state-file FILE`
@@ -157,7 +163,10 @@ pub enum RemediationCommand {
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !(0.05..=3600.0).contains(&v) {
         return Err(format!("{v} s is out of range (0.05 to 3600)"));
     }

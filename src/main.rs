@@ -26,10 +26,18 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             // --help and --version are not errors.
-            return if e.use_stderr() { ExitCode::from(COULD_NOT_RUN) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(COULD_NOT_RUN)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
@@ -58,7 +66,11 @@ fn session_options(cli: &Cli) -> SessionOptions {
 async fn dispatch(cli: Cli) -> ExitCode {
     match &cli.command {
         None | Some(Command::Monitor) => live(&cli).await,
-        Some(Command::Check { format, quiet, redact }) => check(&cli, *format, *quiet, *redact).await,
+        Some(Command::Check {
+            format,
+            quiet,
+            redact,
+        }) => check(&cli, *format, *quiet, *redact).await,
         Some(Command::Endpoints { format }) => endpoints(&cli, *format),
         Some(Command::Lab { command }) => match command {
             LabCommand::Scenarios => {
@@ -67,23 +79,37 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
-            LabCommand::Serve { scenario, state_file, dir, privileged_ports } => {
+            LabCommand::Serve {
+                scenario,
+                state_file,
+                dir,
+                privileged_ports,
+            } => {
                 let scenario = match Scenario::resolve(scenario) {
                     Ok(s) => s,
                     Err(e) => return fail(e),
                 };
-                let catalog = match Catalog::load(cli.target.endpoints.as_deref(), cli.target.ms_endpoints.as_deref()) {
+                let catalog = match Catalog::load(
+                    cli.target.endpoints.as_deref(),
+                    cli.target.ms_endpoints.as_deref(),
+                ) {
                     Ok(c) => c,
                     Err(e) => return fail(e),
                 };
-                let opts = LabOptions { dir: dir.clone(), state_file: state_file.clone(), privileged_ports: *privileged_ports };
+                let opts = LabOptions {
+                    dir: dir.clone(),
+                    state_file: state_file.clone(),
+                    privileged_ports: *privileged_ports,
+                };
                 match lab::serve_until_interrupted(scenario, &catalog, opts).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => fail(e),
                 }
             }
         },
-        Some(Command::Remediation { command: RemediationCommand::List { format } }) => {
+        Some(Command::Remediation {
+            command: RemediationCommand::List { format },
+        }) => {
             match format {
                 ListFormat::Text => print!("{}", remediation::list_text()),
                 ListFormat::Json => println!("{}", pretty(&remediation::list_json())),
@@ -99,7 +125,9 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 Some(x) => {
                     match format {
                         ListFormat::Text => print!("{}", explain::render_text(&x)),
-                        ListFormat::Json => println!("{}", pretty(&serde_json::to_value(&x).unwrap_or_default())),
+                        ListFormat::Json => {
+                            println!("{}", pretty(&serde_json::to_value(&x).unwrap_or_default()))
+                        }
                     }
                     ExitCode::SUCCESS
                 }
@@ -117,7 +145,10 @@ fn pretty(v: &serde_json::Value) -> String {
 }
 
 fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
-    let catalog = match Catalog::load(cli.target.endpoints.as_deref(), cli.target.ms_endpoints.as_deref()) {
+    let catalog = match Catalog::load(
+        cli.target.endpoints.as_deref(),
+        cli.target.ms_endpoints.as_deref(),
+    ) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
@@ -143,10 +174,23 @@ fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
                 let probe = if e.probe { "probe" } else { "list " };
                 let cat = e.category.as_deref().unwrap_or("-");
                 let src = format!("{:?}", e.source).to_lowercase();
-                let _ = writeln!(out, "{probe}  {:<70} {:<9} {:<9} {}", e.url(), cat, src, if e.required { "required" } else { "" });
+                let _ = writeln!(
+                    out,
+                    "{probe}  {:<70} {:<9} {:<9} {}",
+                    e.url(),
+                    cat,
+                    src,
+                    if e.required { "required" } else { "" }
+                );
             }
             let probed = catalog.probed().count();
-            let _ = writeln!(out, "{} endpoints, {} probed, {} listed only", catalog.endpoints.len(), probed, catalog.endpoints.len() - probed);
+            let _ = writeln!(
+                out,
+                "{} endpoints, {} probed, {} listed only",
+                catalog.endpoints.len(),
+                probed,
+                catalog.endpoints.len() - probed
+            );
         }
     }
     ExitCode::SUCCESS
@@ -158,7 +202,10 @@ async fn check(cli: &Cli, format: ReportFormat, quiet: bool, redact: bool) -> Ex
         Err(e) => return fail(e),
     };
     let (checks, sweep_ms) = run_sweep(&session.plan).await;
-    let mut state = State::new(session.host.clone(), Duration::from_secs_f64(cli.monitor.interval));
+    let mut state = State::new(
+        session.host.clone(),
+        Duration::from_secs_f64(cli.monitor.interval),
+    );
     state.apply(checks, sweep_ms);
     let snapshot = &state.snapshot;
     if !quiet {
@@ -166,11 +213,16 @@ async fn check(cli: &Cli, format: ReportFormat, quiet: bool, redact: bool) -> Ex
             ReportFormat::Json => pretty(&report::json(snapshot)) + "\n",
             ReportFormat::Markdown => report::markdown(snapshot),
             ReportFormat::Text => {
-                let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                let color = std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
                 report::text::render(snapshot, report::text::Style { color })
             }
         };
-        let text = if redact { report::redact::Redactor::for_snapshot(snapshot).apply(&text) } else { text };
+        let text = if redact {
+            report::redact::Redactor::for_snapshot(snapshot).apply(&text)
+        } else {
+            text
+        };
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
@@ -182,18 +234,14 @@ async fn check(cli: &Cli, format: ReportFormat, quiet: bool, redact: bool) -> Ex
 }
 
 async fn live(cli: &Cli) -> ExitCode {
+    // A bad theme is an error before the screen opens; an explicit --theme wins over NO_COLOR.
+    let theme = match tui::theme::Theme::from_cli(cli.monitor.theme.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     if !tui::stdout_is_terminal() {
         return fail("standard output is not a terminal, so the live monitor cannot run here. For a one-shot report use `m365mon check` (or `m365mon check --format json`).");
     }
-    let theme_name = cli.monitor.theme.clone().unwrap_or_else(|| "dark".into());
-    let theme = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) && cli.monitor.theme.is_none() {
-        tui::theme::Theme::monochrome()
-    } else {
-        match tui::theme::Theme::resolve(&theme_name) {
-            Ok(t) => t,
-            Err(e) => return fail(e),
-        }
-    };
     let session = match Session::prepare(&session_options(cli)).await {
         Ok(s) => s,
         Err(e) => return fail(e),
@@ -202,8 +250,16 @@ async fn live(cli: &Cli) -> ExitCode {
     let mon = monitor::start(session.plan.clone(), session.host.clone(), interval);
     let shutdown = Arc::new(AtomicBool::new(false));
     spawn_signal_watch(shutdown.clone());
-    let export_dir = cli.monitor.export_dir.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
-    let opts = tui::TuiOptions { theme, export_dir, read_only: false };
+    let export_dir = cli
+        .monitor
+        .export_dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let opts = tui::TuiOptions {
+        theme,
+        export_dir,
+        read_only: false,
+    };
     let handle = mon.handle.clone();
     let flag = shutdown.clone();
     let result = tokio::task::spawn_blocking(move || tui::run_with_shutdown(handle, opts, flag)).await;
@@ -225,9 +281,11 @@ fn spawn_signal_watch(flag: Arc<AtomicBool>) {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut hup), Ok(mut int)) =
-                (signal(SignalKind::terminate()), signal(SignalKind::hangup()), signal(SignalKind::interrupt()))
-            else {
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+                signal(SignalKind::interrupt()),
+            ) else {
                 return;
             };
             tokio::select! {

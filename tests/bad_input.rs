@@ -5,11 +5,16 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_inputs").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/invalid_inputs")
+        .join(name)
 }
 
 fn run(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_m365mon")).args(args).output().expect("run m365mon");
+    let out = Command::new(env!("CARGO_BIN_EXE_m365mon"))
+        .args(args)
+        .output()
+        .expect("run m365mon");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!stderr.contains("panicked"), "panic on {args:?}: {stderr}");
     (out.status.code().unwrap_or(-1), stderr)
@@ -18,21 +23,100 @@ fn run(args: &[&str]) -> (i32, String) {
 /// (args, text the message must contain)
 fn cases() -> Vec<(Vec<String>, String)> {
     let f = |n: &str| fixture(n).to_string_lossy().to_string();
+    let theme = |n: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/invalid_themes")
+            .join(n)
+            .to_string_lossy()
+            .to_string()
+    };
     vec![
-        (vec!["endpoints".into(), "--endpoints".into(), f("endpoints-unknown-key.toml")], "endpoints-unknown-key.toml:5: ".into()),
-        (vec!["endpoints".into(), "--endpoints".into(), f("endpoints-bad-host.toml")], "endpoints-bad-host.toml:4: ".into()),
-        (vec!["endpoints".into(), "--endpoints".into(), f("endpoints-syntax.toml")], "endpoints-syntax.toml:1: ".into()),
-        (vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-bad-ports.json")], "ms-bad-ports.json:3: ".into()),
-        (vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-syntax.json")], "ms-syntax.json:3: ".into()),
-        (vec!["check".into(), "--lab".into(), f("scenario-bad-mode.toml")], "scenario-bad-mode.toml:6: ".into()),
-        (vec!["check".into(), "--lab".into(), f("scenario-missing-status.toml")], "scenario-missing-status.toml:6: ".into()),
-        (vec!["check".into(), "--endpoints".into(), "/nonexistent/endpoints.toml".into()], "/nonexistent/endpoints.toml: file not found".into()),
-        (vec!["check".into(), "--lab-connect".into(), "/nonexistent/state.json".into()], "/nonexistent/state.json: file not found".into()),
-        (vec!["check".into(), "--lab".into(), "no-such-scenario".into()], "no-such-scenario".into()),
+        (
+            vec![
+                "endpoints".into(),
+                "--endpoints".into(),
+                f("endpoints-unknown-key.toml"),
+            ],
+            "endpoints-unknown-key.toml:5: ".into(),
+        ),
+        (
+            vec![
+                "endpoints".into(),
+                "--endpoints".into(),
+                f("endpoints-bad-host.toml"),
+            ],
+            "endpoints-bad-host.toml:4: ".into(),
+        ),
+        (
+            vec![
+                "endpoints".into(),
+                "--endpoints".into(),
+                f("endpoints-syntax.toml"),
+            ],
+            "endpoints-syntax.toml:1: ".into(),
+        ),
+        (
+            vec![
+                "endpoints".into(),
+                "--ms-endpoints".into(),
+                f("ms-bad-ports.json"),
+            ],
+            "ms-bad-ports.json:3: ".into(),
+        ),
+        (
+            vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-syntax.json")],
+            "ms-syntax.json:3: ".into(),
+        ),
+        (
+            vec!["check".into(), "--lab".into(), f("scenario-bad-mode.toml")],
+            "scenario-bad-mode.toml:6: ".into(),
+        ),
+        (
+            vec!["check".into(), "--lab".into(), f("scenario-missing-status.toml")],
+            "scenario-missing-status.toml:6: ".into(),
+        ),
+        (
+            vec![
+                "check".into(),
+                "--endpoints".into(),
+                "/nonexistent/endpoints.toml".into(),
+            ],
+            "/nonexistent/endpoints.toml: file not found".into(),
+        ),
+        (
+            vec![
+                "check".into(),
+                "--lab-connect".into(),
+                "/nonexistent/state.json".into(),
+            ],
+            "/nonexistent/state.json: file not found".into(),
+        ),
+        (
+            vec!["check".into(), "--lab".into(), "no-such-scenario".into()],
+            "no-such-scenario".into(),
+        ),
         (vec!["--nonsense-flag".into()], "--nonsense-flag".into()),
-        (vec!["check".into(), "--timeout".into(), "soon".into()], "soon".into()),
-        (vec!["check".into(), "--format".into(), "xml".into()], "xml".into()),
+        (
+            vec!["check".into(), "--timeout".into(), "soon".into()],
+            "soon".into(),
+        ),
+        (
+            vec!["check".into(), "--format".into(), "xml".into()],
+            "xml".into(),
+        ),
         (vec!["explain".into(), "zzz".into()], "zzz".into()),
+        (
+            vec!["--theme".into(), theme("bad-colour.toml")],
+            "bad-colour.toml:".into(),
+        ),
+        (
+            vec!["--theme".into(), theme("unknown-key.toml")],
+            "unknown-key.toml:".into(),
+        ),
+        (
+            vec!["--theme".into(), "no-such-theme".into()],
+            "no-such-theme".into(),
+        ),
     ]
 }
 
@@ -43,7 +127,9 @@ fn bad_inputs_exit_3_with_file_and_line() {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, stderr) = run(&refs);
         if code != 3 || !stderr.contains(&expect) {
-            problems.push(format!("{args:?}: exit {code}, wanted 3 and {expect:?} in:\n{stderr}"));
+            problems.push(format!(
+                "{args:?}: exit {code}, wanted 3 and {expect:?} in:\n{stderr}"
+            ));
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));

@@ -10,11 +10,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn have(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// Removes the namespace and stops the lab even when the test fails.
@@ -25,7 +33,11 @@ struct Netns {
 
 impl Netns {
     fn exec(&self, args: &[&str]) -> std::process::Output {
-        Command::new("ip").args(["netns", "exec", &self.name]).args(args).output().expect("ip netns exec")
+        Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .output()
+            .expect("ip netns exec")
     }
 }
 
@@ -41,9 +53,23 @@ impl Drop for Netns {
 
 fn check(ns: &Netns, state: &Path) -> Value {
     let bin = env!("CARGO_BIN_EXE_m365mon");
-    let out = ns.exec(&[bin, "check", "--lab-connect", state.to_str().unwrap(), "--format", "json", "--timeout", "1"]);
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    let out = ns.exec(&[
+        bin,
+        "check",
+        "--lab-connect",
+        state.to_str().unwrap(),
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 #[test]
@@ -62,7 +88,17 @@ fn nftables_rule_blocks_exactly_one_endpoint() {
     let state: PathBuf = dir.path().join("state.json");
     let bin = env!("CARGO_BIN_EXE_m365mon");
     let child = Command::new("ip")
-        .args(["netns", "exec", &ns.name, bin, "lab", "serve", "--scenario", "healthy", "--state-file"])
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            bin,
+            "lab",
+            "serve",
+            "--scenario",
+            "healthy",
+            "--state-file",
+        ])
         .arg(&state)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -90,15 +126,25 @@ fn nftables_rule_blocks_exactly_one_endpoint() {
 
     for rule in [
         "add table inet m365mon_test".to_string(),
-        "add chain inet m365mon_test out { type filter hook output priority 0 ; policy accept ; }".to_string(),
+        "add chain inet m365mon_test out { type filter hook output priority 0 ; policy accept ; }"
+            .to_string(),
         format!("add rule inet m365mon_test out ip daddr {addr} tcp dport {port} drop"),
     ] {
         let nft = ns.exec(&["nft", &rule]);
-        assert!(nft.status.success(), "nft {rule}: {}", String::from_utf8_lossy(&nft.stderr));
+        assert!(
+            nft.status.success(),
+            "nft {rule}: {}",
+            String::from_utf8_lossy(&nft.stderr)
+        );
     }
 
     let blocked = check(&ns, &state);
-    let failing: Vec<&Value> = blocked["checks"].as_array().unwrap().iter().filter(|c| c["status"] != "pass" && c["kind"] == "endpoint").collect();
+    let failing: Vec<&Value> = blocked["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "pass" && c["kind"] == "endpoint")
+        .collect();
     assert_eq!(failing.len(), 1, "exactly one endpoint fails: {failing:?}");
     assert_eq!(failing[0]["id"], "endpoint:activation.sls.microsoft.com");
     assert_eq!(failing[0]["cause"], "tcp-timeout");
@@ -106,7 +152,10 @@ fn nftables_rule_blocks_exactly_one_endpoint() {
     assert_eq!(last["name"], "tcp");
     assert_eq!(last["detail"], "timed out");
 
-    assert!(ns.exec(&["nft", "delete", "table", "inet", "m365mon_test"]).status.success());
+    assert!(ns
+        .exec(&["nft", "delete", "table", "inet", "m365mon_test"])
+        .status
+        .success());
     let after = check(&ns, &state);
     assert_eq!(after["status"], "pass", "recovers once the rule is gone: {after}");
 }

@@ -9,7 +9,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn have_tmux() -> bool {
-    Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// A tmux server of our own (its own socket), killed on drop.
@@ -19,11 +23,18 @@ struct Tmux {
 
 impl Tmux {
     fn new(tag: &str) -> Self {
-        Self { socket: format!("m365mon-{tag}-{}", std::process::id()) }
+        Self {
+            socket: format!("m365mon-{tag}-{}", std::process::id()),
+        }
     }
 
     fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux");
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux");
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
@@ -55,7 +66,11 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
     }
 }
 
@@ -66,7 +81,10 @@ fn row_light(screen: &str, host: &str) -> Option<char> {
         let mut chars = rest.chars();
         let light = chars.next()?;
         let after: String = chars.collect();
-        after.trim_start().starts_with(&format!("{host} ")).then_some(light)
+        after
+            .trim_start()
+            .starts_with(&format!("{host} "))
+            .then_some(light)
     })
 }
 
@@ -105,7 +123,11 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
         row_light(s, "activation.sls.microsoft.com") == Some('+')
     });
     assert!(s.contains("No problems found"), "{s}");
-    assert_eq!(tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(), "1", "monitor uses the alternate screen");
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(),
+        "1",
+        "monitor uses the alternate screen"
+    );
 
     // The fault starts 4 s after the lab; the light must turn within interval + timeout.
     let s = tmux.wait_for("the fail light", Duration::from_secs(15), |s| {
@@ -114,7 +136,9 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
     let s = if s.contains("The activation endpoints are blocked") {
         s
     } else {
-        tmux.wait_for("the remediation panel", Duration::from_secs(5), |s| s.contains("The activation endpoints are blocked"))
+        tmux.wait_for("the remediation panel", Duration::from_secs(5), |s| {
+            s.contains("The activation endpoints are blocked")
+        })
     };
     assert!(!s.contains("No problems found"), "{s}");
     assert!(s.contains("fail: TCP connect timed out"), "event logged: {s}");
@@ -123,25 +147,35 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
     tmux.keys(&["m"]);
     tmux.keys(&["-l", "rule 42 applied"]);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("the marker in the events pane", Duration::from_secs(5), |s| s.contains("rule 42 applied"));
+    tmux.wait_for("the marker in the events pane", Duration::from_secs(5), |s| {
+        s.contains("rule 42 applied")
+    });
 
     // Detail view of the selected check, then back.
     tmux.keys(&["Enter"]);
-    tmux.wait_for("the detail view", Duration::from_secs(5), |s| s.contains("Detail:") && s.contains("Stages"));
+    tmux.wait_for("the detail view", Duration::from_secs(5), |s| {
+        s.contains("Detail:") && s.contains("Stages")
+    });
     tmux.keys(&["Escape"]);
-    tmux.wait_for("the main screen", Duration::from_secs(5), |s| !s.contains("Detail:"));
+    tmux.wait_for("the main screen", Duration::from_secs(5), |s| {
+        !s.contains("Detail:")
+    });
 
     // Help overlay.
     tmux.keys(&["?"]);
-    tmux.wait_for("the help overlay", Duration::from_secs(5), |s| s.contains("quit and restore the terminal"));
+    tmux.wait_for("the help overlay", Duration::from_secs(5), |s| {
+        s.contains("quit and restore the terminal")
+    });
     tmux.keys(&["Escape"]);
 
     // Export writes Markdown and JSON.
     tmux.keys(&["e"]);
     let start = Instant::now();
     let exported = loop {
-        let names: Vec<String> =
-            std::fs::read_dir(&export).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        let names: Vec<String> = std::fs::read_dir(&export)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
         if names.iter().any(|n| n.ends_with(".md")) && names.iter().any(|n| n.ends_with(".json")) {
             break names;
         }
@@ -150,31 +184,57 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
     };
     let md = exported.iter().find(|n| n.ends_with(".md")).unwrap();
     let md = std::fs::read_to_string(export.join(md)).unwrap();
-    assert!(md.contains("rule 42 applied") && md.contains("activation.sls.microsoft.com"), "{md}");
+    assert!(
+        md.contains("rule 42 applied") && md.contains("activation.sls.microsoft.com"),
+        "{md}"
+    );
 
     // Resize down to 10x4 and back: a notice, never a panic, and the layout comes back.
     for (w, h) in [(200, 60), (80, 24), (40, 12), (10, 4)] {
-        tmux.run(&["resize-window", "-t", "t", "-x", &w.to_string(), "-y", &h.to_string()]);
+        tmux.run(&[
+            "resize-window",
+            "-t",
+            "t",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
         std::thread::sleep(Duration::from_millis(300));
     }
     let small = tmux.screen();
-    assert!(small.to_lowercase().contains("small") || small.trim().len() < 60, "tiny terminal shows a notice: {small}");
+    assert!(
+        small.to_lowercase().contains("small") || small.trim().len() < 60,
+        "tiny terminal shows a notice: {small}"
+    );
     tmux.run(&["resize-window", "-t", "t", "-x", "120", "-y", "40"]);
-    tmux.wait_for("the layout after resizing back", Duration::from_secs(5), |s| row_light(s, "activation.sls.microsoft.com").is_some());
+    tmux.wait_for("the layout after resizing back", Duration::from_secs(5), |s| {
+        row_light(s, "activation.sls.microsoft.com").is_some()
+    });
 
     // Quit: exit status 0, terminal settings exactly as before, alternate screen left.
     tmux.keys(&["q"]);
     let start = Instant::now();
     while !dir.path().join("after").exists() {
-        assert!(start.elapsed() < Duration::from_secs(10), "monitor did not quit: {}", tmux.screen());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "monitor did not quit: {}",
+            tmux.screen()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(std::fs::read_to_string(dir.path().join("exit")).unwrap().trim(), "0");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("exit")).unwrap().trim(),
+        "0"
+    );
     let before = std::fs::read_to_string(dir.path().join("before")).unwrap();
     let after = std::fs::read_to_string(dir.path().join("after")).unwrap();
     assert_eq!(before, after, "terminal modes restored");
-    assert_eq!(tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(), "0");
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(),
+        "0"
+    );
 }
 
 #[test]
@@ -192,19 +252,32 @@ fn sigterm_and_sighup_restore_the_terminal() {
         );
         let tmux = Tmux::new(&format!("sig{signal}"));
         tmux.run(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", &cmd]);
-        tmux.wait_for("the monitor", Duration::from_secs(15), |s| row_light(s, "activation.sls.microsoft.com") == Some('+'));
+        tmux.wait_for("the monitor", Duration::from_secs(15), |s| {
+            row_light(s, "activation.sls.microsoft.com") == Some('+')
+        });
         let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
-        let ok = Command::new("kill").args([&format!("-{signal}"), pid.trim()]).status().unwrap();
+        let ok = Command::new("kill")
+            .args([&format!("-{signal}"), pid.trim()])
+            .status()
+            .unwrap();
         assert!(ok.success());
         let start = Instant::now();
         while !dir.path().join("after").exists() {
-            assert!(start.elapsed() < Duration::from_secs(10), "SIG{signal}: monitor did not stop: {}", tmux.screen());
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "SIG{signal}: monitor did not stop: {}",
+                tmux.screen()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_millis(100));
         let before = std::fs::read_to_string(dir.path().join("before")).unwrap();
         let after = std::fs::read_to_string(dir.path().join("after")).unwrap();
         assert_eq!(before, after, "SIG{signal}: terminal modes restored");
-        assert_eq!(tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(), "0", "SIG{signal}");
+        assert_eq!(
+            tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(),
+            "0",
+            "SIG{signal}"
+        );
     }
 }

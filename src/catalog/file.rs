@@ -66,7 +66,10 @@ pub fn load(path: &Path) -> Result<EndpointFile, InputError> {
 pub fn parse(path: &Path, text: &str) -> Result<EndpointFile, InputError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| InputError::from_toml(path, text, &e))?;
     if raw.merge == Merge::Replace && raw.endpoint.is_empty() {
-        return Err(InputError::file(path, "merge = \"replace\" with no [[endpoint]] entries would probe nothing"));
+        return Err(InputError::file(
+            path,
+            "merge = \"replace\" with no [[endpoint]] entries would probe nothing",
+        ));
     }
     let mut endpoints = Vec::with_capacity(raw.endpoint.len());
     for spanned in raw.endpoint {
@@ -81,11 +84,15 @@ pub fn parse(path: &Path, text: &str) -> Result<EndpointFile, InputError> {
             return Err(at(format!("path {path_str:?} must start with '/'")));
         }
         if path_str.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(at(format!("path {path_str:?} contains spaces or control characters")));
+            return Err(at(format!(
+                "path {path_str:?} contains spaces or control characters"
+            )));
         }
         if let Some(cat) = &r.category {
             if !CATEGORIES.contains(&cat.as_str()) {
-                return Err(at(format!("category {cat:?} is not one of Optimize, Allow, Default")));
+                return Err(at(format!(
+                    "category {cat:?} is not one of Optimize, Allow, Default"
+                )));
             }
         }
         let port = r.port.unwrap_or(scheme.default_port());
@@ -100,7 +107,10 @@ pub fn parse(path: &Path, text: &str) -> Result<EndpointFile, InputError> {
         e.source = Source::File;
         endpoints.push(e);
     }
-    Ok(EndpointFile { merge: raw.merge, endpoints })
+    Ok(EndpointFile {
+        merge: raw.merge,
+        endpoints,
+    })
 }
 
 #[cfg(test)]
@@ -145,7 +155,11 @@ required = false
 
     #[test]
     fn semantic_errors_name_the_entry_line() {
-        let e = parse(p(), "[[endpoint]]\nhost = \"a.com\"\n\n[[endpoint]]\nhost = \"bad host\"\n").unwrap_err();
+        let e = parse(
+            p(),
+            "[[endpoint]]\nhost = \"a.com\"\n\n[[endpoint]]\nhost = \"bad host\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         let e = parse(p(), "[[endpoint]]\nhost = \"a.com\"\npath = \"nope\"\n").unwrap_err();
         assert!(e.message.contains("must start with '/'"));

@@ -122,7 +122,13 @@ impl Endpoint {
         if self.port == self.scheme.default_port() {
             format!("{}://{}{}", self.scheme.as_str(), self.host, self.path)
         } else {
-            format!("{}://{}:{}{}", self.scheme.as_str(), self.host, self.port, self.path)
+            format!(
+                "{}://{}:{}{}",
+                self.scheme.as_str(),
+                self.host,
+                self.port,
+                self.path
+            )
         }
     }
 
@@ -186,7 +192,9 @@ pub struct Catalog {
 impl Catalog {
     /// The article's 20 endpoints.
     pub fn builtin() -> Self {
-        Self { endpoints: builtin::endpoints() }
+        Self {
+            endpoints: builtin::endpoints(),
+        }
     }
 
     /// The catalog a command runs with: built-in, then `--endpoints`, then `--ms-endpoints`.
@@ -212,7 +220,11 @@ impl Catalog {
     /// Adds an entry unless the same URL is already there; a duplicate from Microsoft's
     /// list contributes its endpoint-set ids and missing metadata to the existing entry.
     pub fn add(&mut self, e: Endpoint) {
-        if let Some(existing) = self.endpoints.iter_mut().find(|x| x.check_id() == e.check_id() && x.scheme == e.scheme) {
+        if let Some(existing) = self
+            .endpoints
+            .iter_mut()
+            .find(|x| x.check_id() == e.check_id() && x.scheme == e.scheme)
+        {
             for id in e.ms_ids {
                 if !existing.ms_ids.contains(&id) {
                     existing.ms_ids.push(id);
@@ -268,7 +280,11 @@ pub fn validate_host(host: &str) -> Result<(), String> {
         if label.matches('*').count() > 1 {
             return Err(format!("host {host:?}: at most one '*' per label"));
         }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*') || label.starts_with('-') {
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
+            || label.starts_with('-')
+        {
             return Err(format!("host {host:?} has characters a DNS name cannot have"));
         }
     }

@@ -51,7 +51,10 @@ pub fn load(path: &Path) -> Result<Vec<Endpoint>, InputError> {
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Endpoint>, InputError> {
     let sets: Vec<EndpointSet> = serde_json::from_str(text).map_err(|e| InputError::from_json(path, &e))?;
     if sets.is_empty() {
-        return Err(InputError::file(path, "no endpoint sets in the file (expected a JSON array of sets)"));
+        return Err(InputError::file(
+            path,
+            "no endpoint sets in the file (expected a JSON array of sets)",
+        ));
     }
     let mut out = Vec::new();
     for set in sets {
@@ -60,7 +63,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Endpoint>, InputError> {
             .unwrap_or(1);
         let at = |msg: String| InputError::at(path, line, format!("endpoint set {}: {msg}", set.id));
         if !CATEGORIES.contains(&set.category.as_str()) {
-            return Err(at(format!("category {:?} is not one of Optimize, Allow, Default", set.category)));
+            return Err(at(format!(
+                "category {:?} is not one of Optimize, Allow, Default",
+                set.category
+            )));
         }
         let ports = match &set.tcp_ports {
             Some(p) => parse_ports(p).map_err(at)?,
@@ -77,7 +83,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Endpoint>, InputError> {
                 (Scheme::Https, 443, Some("no TCP ports listed".to_string()))
             } else {
                 let p = ports[0];
-                (Scheme::Https, p, Some(format!("TCP port {} is not HTTP(S): listed only", set.tcp_ports.as_deref().unwrap_or(""))))
+                (
+                    Scheme::Https,
+                    p,
+                    Some(format!(
+                        "TCP port {} is not HTTP(S): listed only",
+                        set.tcp_ports.as_deref().unwrap_or("")
+                    )),
+                )
             };
             let mut e = Endpoint::new(&host, scheme, "/");
             e.port = port;
@@ -105,14 +118,22 @@ fn parse_ports(s: &str) -> Result<Vec<u16>, String> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if let Some((a, b)) = part.split_once('-') {
-            let a: u16 = a.trim().parse().map_err(|_| format!("tcpPorts {s:?}: {a:?} is not a port"))?;
-            let b: u16 = b.trim().parse().map_err(|_| format!("tcpPorts {s:?}: {b:?} is not a port"))?;
+            let a: u16 = a
+                .trim()
+                .parse()
+                .map_err(|_| format!("tcpPorts {s:?}: {a:?} is not a port"))?;
+            let b: u16 = b
+                .trim()
+                .parse()
+                .map_err(|_| format!("tcpPorts {s:?}: {b:?} is not a port"))?;
             if a > b || b - a > 1024 {
                 return Err(format!("tcpPorts {s:?}: bad range {part:?}"));
             }
             out.extend(a..=b);
         } else {
-            let p: u16 = part.parse().map_err(|_| format!("tcpPorts {s:?}: {part:?} is not a port"))?;
+            let p: u16 = part
+                .parse()
+                .map_err(|_| format!("tcpPorts {s:?}: {part:?} is not a port"))?;
             out.push(p);
         }
     }
@@ -176,7 +197,8 @@ mod tests {
 
     #[test]
     fn real_sample_imports() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ms365-endpoints-worldwide-sample.json");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/ms365-endpoints-worldwide-sample.json");
         if !path.exists() {
             eprintln!("skipped: {} not present", path.display());
             return;

@@ -73,9 +73,17 @@ pub fn markdown(snapshot: &Snapshot) -> String {
     let _ = writeln!(out, "| OS | {} |", cell(&s.host.os));
     let _ = writeln!(out, "| Cloud | {} |", cell(&s.host.instance));
     if let Some(lab) = &s.host.lab {
-        let _ = writeln!(out, "| Lab | {} (simulated endpoints, not the real service) |", cell(lab));
+        let _ = writeln!(
+            out,
+            "| Lab | {} (simulated endpoints, not the real service) |",
+            cell(lab)
+        );
     }
-    let _ = writeln!(out, "| Generated | {} |", Local::now().format("%Y-%m-%d %H:%M:%S %z"));
+    let _ = writeln!(
+        out,
+        "| Generated | {} |",
+        Local::now().format("%Y-%m-%d %H:%M:%S %z")
+    );
     let _ = writeln!(out, "| Sweeps | {} (last took {:.0} ms) |", s.sweeps, s.sweep_ms);
 
     let _ = writeln!(out, "\n## Findings\n");
@@ -87,7 +95,15 @@ pub fn markdown(snapshot: &Snapshot) -> String {
         let root = if f.root_cause { " (root cause)" } else { "" };
         let _ = writeln!(out, "### {}. {} {}{}\n", i + 1, light(f.severity), f.title, root);
         let _ = writeln!(out, "{}\n", f.detail);
-        let _ = writeln!(out, "Affected checks: {}\n", f.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            out,
+            "Affected checks: {}\n",
+            f.checks
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let admin = if r.admin_only { " (administrator)" } else { "" };
         let _ = writeln!(out, "**What to do{admin}:** {}\n", r.summary);
         for (n, step) in r.steps.iter().enumerate() {
@@ -108,10 +124,15 @@ pub fn markdown(snapshot: &Snapshot) -> String {
     }
 
     let _ = writeln!(out, "## Checks\n");
-    let _ = writeln!(out, "| Status | Check | Summary | DNS | TCP | TLS | HTTP |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| Status | Check | Summary | DNS | TCP | TLS | HTTP |\n|---|---|---|---|---|---|---|"
+    );
     for c in &s.checks {
         let stage = |n| {
-            c.stage(n).map(|st| format!("{} {:.0} ms", light(st.status).to_lowercase(), st.ms)).unwrap_or_else(|| "-".into())
+            c.stage(n)
+                .map(|st| format!("{} {:.0} ms", light(st.status).to_lowercase(), st.ms))
+                .unwrap_or_else(|| "-".into())
         };
         use crate::model::StageName::*;
         let _ = writeln!(
@@ -134,11 +155,17 @@ pub fn markdown(snapshot: &Snapshot) -> String {
     for e in &s.events {
         let at = e.at.with_timezone(&Local).format("%H:%M:%S");
         let what = match (&e.check, e.from, e.to) {
-            (Some(c), Some(f), Some(t)) => format!("{} {} -> {}: {}", c.trim_start_matches("endpoint:"), f, t, e.text),
+            (Some(c), Some(f), Some(t)) => {
+                format!("{} {} -> {}: {}", c.trim_start_matches("endpoint:"), f, t, e.text)
+            }
             (Some(c), None, Some(t)) => format!("{} {}: {}", c.trim_start_matches("endpoint:"), t, e.text),
             _ => e.text.clone(),
         };
-        let marker = if e.kind == crate::engine::EventKind::Marker { "**marker** " } else { "" };
+        let marker = if e.kind == crate::engine::EventKind::Marker {
+            "**marker** "
+        } else {
+            ""
+        };
         let _ = writeln!(out, "- {at} {marker}{}", what.replace('\n', " "));
     }
     out
@@ -152,21 +179,38 @@ mod tests {
     #[test]
     fn json_report_has_the_documented_shape() {
         let mut s = Snapshot::default();
-        s.checks.push(CheckResult::simple("endpoint:a.com", CheckKind::Endpoint, "https://a.com/", Status::Fail, "TCP timed out"));
+        s.checks.push(CheckResult::simple(
+            "endpoint:a.com",
+            CheckKind::Endpoint,
+            "https://a.com/",
+            Status::Fail,
+            "TCP timed out",
+        ));
         s.findings = crate::findings::diagnose(&s.checks);
         let v = json(&s);
         assert_eq!(v["schema"], SCHEMA);
         assert_eq!(v["status"], "fail");
         assert_eq!(v["checks"][0]["id"], "endpoint:a.com");
         assert_eq!(v["checks"][0]["kind"], "endpoint");
-        assert!(v["findings"][0]["remediation"]["steps"].as_array().is_some_and(|a| !a.is_empty()));
-        assert!(v["findings"][0]["remediation"]["links"][0].as_str().unwrap().starts_with("https://"));
+        assert!(v["findings"][0]["remediation"]["steps"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()));
+        assert!(v["findings"][0]["remediation"]["links"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("https://"));
     }
 
     #[test]
     fn markdown_escapes_cells() {
         let mut s = Snapshot::default();
-        s.checks.push(CheckResult::simple("endpoint:a.com", CheckKind::Endpoint, "x", Status::Pass, "a|b"));
+        s.checks.push(CheckResult::simple(
+            "endpoint:a.com",
+            CheckKind::Endpoint,
+            "x",
+            Status::Pass,
+            "a|b",
+        ));
         assert!(markdown(&s).contains("a\\|b"));
     }
 }

@@ -43,7 +43,9 @@ fn is_name_char(c: char) -> bool {
 
 fn is_public(domain: &str) -> bool {
     let d = domain.to_ascii_lowercase();
-    PUBLIC_SUFFIXES.iter().any(|s| d == *s || d.ends_with(&format!(".{s}")))
+    PUBLIC_SUFFIXES
+        .iter()
+        .any(|s| d == *s || d.ends_with(&format!(".{s}")))
 }
 
 impl Redactor {
@@ -82,9 +84,10 @@ impl Redactor {
     pub fn apply(&mut self, text: &str) -> String {
         let text = strip_url_credentials(text);
         let text = self.replace_upns(&text);
-        let mut names: Vec<(String, String)> = self.names.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut names: Vec<(String, String)> =
+            self.names.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         // Longest first, so "host.contoso.com" goes before "host".
-        names.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        names.sort_by_key(|b| std::cmp::Reverse(b.0.len()));
         let mut out = text;
         for (secret, placeholder) in names {
             out = replace_word(&out, &secret, &placeholder);
@@ -102,7 +105,9 @@ impl Redactor {
                 let mut start = out.len();
                 let out_chars: Vec<char> = out.chars().collect();
                 let mut k = out_chars.len();
-                while k > 0 && (is_name_char(out_chars[k - 1]) || out_chars[k - 1] == '.' || out_chars[k - 1] == '+') {
+                while k > 0
+                    && (is_name_char(out_chars[k - 1]) || out_chars[k - 1] == '.' || out_chars[k - 1] == '+')
+                {
                     k -= 1;
                 }
                 if k < out_chars.len() {
@@ -113,7 +118,11 @@ impl Redactor {
                 while j < chars.len() && (is_name_char(chars[j]) || chars[j] == '.') {
                     j += 1;
                 }
-                let domain: String = chars[i + 1..j].iter().collect::<String>().trim_end_matches('.').to_string();
+                let domain: String = chars[i + 1..j]
+                    .iter()
+                    .collect::<String>()
+                    .trim_end_matches('.')
+                    .to_string();
                 let local = out[start..].to_string();
                 if !local.is_empty() && domain.contains('.') {
                     let upn = format!("{local}@{domain}");
@@ -141,7 +150,9 @@ pub fn strip_url_credentials(text: &str) -> String {
     while let Some(pos) = rest.find("://") {
         let (head, tail) = rest.split_at(pos + 3);
         out.push_str(head);
-        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'').unwrap_or(tail.len());
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
         let authority = &tail[..end];
         if let Some(at) = authority.rfind('@') {
             out.push_str("<credentials>");
@@ -195,8 +206,13 @@ mod tests {
     #[test]
     fn names_become_stable_placeholders() {
         let mut r = Redactor::for_snapshot(&snap());
-        let out = r.apply("PC-0042 signed in as alice@contoso.com; alice@contoso.com again on PC-0042 (CONTOSO\\alice)");
-        assert!(!out.contains("PC-0042") && !out.contains("alice") && !out.contains("contoso"), "{out}");
+        let out = r.apply(
+            "PC-0042 signed in as alice@contoso.com; alice@contoso.com again on PC-0042 (CONTOSO\\alice)",
+        );
+        assert!(
+            !out.contains("PC-0042") && !out.contains("alice") && !out.contains("contoso"),
+            "{out}"
+        );
         assert_eq!(out.matches("<upn-1>").count(), 2, "{out}");
         assert_eq!(out.matches("<host-1>").count(), 2, "{out}");
     }
@@ -211,7 +227,9 @@ mod tests {
 
     #[test]
     fn proxy_credentials_never_survive() {
-        let out = strip_url_credentials("proxy http://bob:S3cret!@proxy.contoso.com:8080/ and https://login.microsoftonline.com/x");
+        let out = strip_url_credentials(
+            "proxy http://bob:S3cret!@proxy.contoso.com:8080/ and https://login.microsoftonline.com/x",
+        );
         assert!(!out.contains("S3cret") && !out.contains("bob"), "{out}");
         assert!(out.contains("http://<credentials>@proxy.contoso.com:8080/"));
         assert!(out.contains("https://login.microsoftonline.com/x"));

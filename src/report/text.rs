@@ -49,7 +49,12 @@ pub fn tag(s: Status) -> &'static str {
 pub fn render(snapshot: &Snapshot, style: Style) -> String {
     let s = snapshot;
     let mut out = String::new();
-    let lab = s.host.lab.as_ref().map(|l| format!(" | LAB: {l}")).unwrap_or_default();
+    let lab = s
+        .host
+        .lab
+        .as_ref()
+        .map(|l| format!(" | LAB: {l}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "{} on {} ({}{}) | {} checks in {:.0} ms",
@@ -60,18 +65,41 @@ pub fn render(snapshot: &Snapshot, style: Style) -> String {
         s.checks.len(),
         s.sweep_ms
     );
-    let width = s.checks.iter().map(|c| c.id.trim_start_matches("endpoint:").len()).max().unwrap_or(10).min(60);
+    let width = s
+        .checks
+        .iter()
+        .map(|c| c.id.trim_start_matches("endpoint:").len())
+        .max()
+        .unwrap_or(10)
+        .min(60);
     for c in &s.checks {
         let name = c.id.trim_start_matches("endpoint:");
-        let _ = writeln!(out, "{} {:<width$}  {}", style.paint(c.status, tag(c.status)), name, c.summary);
+        let _ = writeln!(
+            out,
+            "{} {:<width$}  {}",
+            style.paint(c.status, tag(c.status)),
+            name,
+            c.summary
+        );
     }
     if !s.findings.is_empty() {
-        let _ = writeln!(out, "\n{}", style.bold(&format!("Findings ({}), most important first:", s.findings.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.bold(&format!("Findings ({}), most important first:", s.findings.len()))
+        );
     }
     for (i, f) in s.findings.iter().enumerate() {
         let r = f.remediation();
         let root = if f.root_cause { " [root cause]" } else { "" };
-        let _ = writeln!(out, "\n{}. {} {}{}", i + 1, style.paint(f.severity, tag(f.severity)), style.bold(&f.title), root);
+        let _ = writeln!(
+            out,
+            "\n{}. {} {}{}",
+            i + 1,
+            style.paint(f.severity, tag(f.severity)),
+            style.bold(&f.title),
+            root
+        );
         let _ = writeln!(out, "   {}", f.detail);
         for line in crate::remediation::render_text(r).lines() {
             let _ = writeln!(out, "   {line}");

@@ -216,7 +216,7 @@ fn since(app: &App, c: &CheckResult) -> Line<'static> {
         .snapshot
         .since
         .get(&c.id)
-        .map(|t| text::age(*t, app.now))
+        .map(|t| text::age_coarse(*t, app.now))
         .unwrap_or_default();
     Line::from(age).right_aligned()
 }

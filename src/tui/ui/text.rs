@@ -21,6 +21,17 @@ pub fn age(from: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Like [`age`], but to the minute once past the first minute (`42s`, `12m`, `3h07m`):
+/// for table columns, where a per-second count on every row would make the monitor
+/// rewrite the whole column every second — costly over a slow SSH link — for no gain.
+pub fn age_coarse(from: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let s = (now - from).num_seconds().max(0);
+    match s {
+        60..=3599 => format!("{}m", s / 60),
+        _ => age(from, now),
+    }
+}
+
 /// `85 ms`, `3.0 s`: latencies for a 7-column cell.
 pub fn latency(ms: f64) -> String {
     if ms < 1000.0 {
@@ -197,6 +208,9 @@ mod tests {
         assert_eq!(age(t, at(3 * 3600 + 7 * 60)), "3h07m");
         assert_eq!(age(t, at(2 * 86_400 + 4 * 3600)), "2d04h");
         assert_eq!(age(at(10), t), "0s", "a clock step back is not negative");
+        assert_eq!(age_coarse(t, at(42)), "42s");
+        assert_eq!(age_coarse(t, at(725)), "12m");
+        assert_eq!(age_coarse(t, at(3 * 3600 + 7 * 60)), "3h07m");
     }
 
     #[test]
