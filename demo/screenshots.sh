@@ -7,8 +7,9 @@
 # Needs tmux, python3 with Pillow (pip install pillow) and fonts-dejavu-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/m365mon
+# M365MON_BIN=path skips the build (e.g. to measure a given binary).
+[ -n "${M365MON_BIN:-}" ] || cargo build --release --quiet
+bin=${M365MON_BIN:-$PWD/target/release/m365mon}
 out=demo/screenshots
 mkdir -p "$out"
 sock=m365mon-shots-$$
