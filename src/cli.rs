@@ -5,6 +5,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::checks::Instance;
+
 /// Live monitor that shows why Microsoft 365 Apps cannot sign in or activate.
 ///
 /// With no command, opens the live monitor in this terminal. `m365mon check` probes once
@@ -18,6 +20,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub monitor: MonitorArgs,
+
+    /// Configuration file to read instead of the usual place (see `m365mon config path`)
+    #[arg(long, value_name = "PATH", global = true, env = "M365MON_CONFIG")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -63,6 +69,29 @@ pub struct TargetArgs {
     /// How many endpoints are probed at once
     #[arg(long, value_name = "N", default_value_t = 32, global = true, env = "M365MON_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
+
+    /// Send the probes through this proxy (http://[user:pass@]host:port) or `direct`,
+    /// instead of the machine's proxy settings
+    #[arg(
+        long,
+        value_name = "URL|direct",
+        global = true,
+        env = "M365MON_PROXY",
+        conflicts_with = "pac_url"
+    )]
+    pub proxy: Option<String>,
+
+    /// Route each endpoint as this PAC file says, instead of the machine's proxy settings
+    #[arg(long, value_name = "URL", global = true, env = "M365MON_PAC_URL")]
+    pub pac_url: Option<String>,
+
+    /// The tenant's custom domain, for the msoid.<domain> DNS check
+    #[arg(long, value_name = "DOMAIN", global = true, env = "M365MON_DOMAIN")]
+    pub domain: Option<String>,
+
+    /// Microsoft 365 cloud: sets what the MSOID check expects and what the header shows
+    #[arg(long, value_enum, value_name = "CLOUD", default_value_t = Instance::Worldwide, global = true, env = "M365MON_INSTANCE")]
+    pub instance: Instance,
 }
 
 /// Settings of the live monitor.
@@ -79,6 +108,21 @@ pub struct MonitorArgs {
     /// Folder where `e` writes exported reports (default: the current folder)
     #[arg(long, value_name = "DIR", global = true, env = "M365MON_EXPORT_DIR")]
     pub export_dir: Option<PathBuf>,
+
+    /// While the live monitor runs, also serve /metrics and /api/state here (like `serve`)
+    #[arg(long, value_name = "ADDR", global = true, env = "M365MON_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Bearer token for `serve`, `--metrics-listen` and `attach` (at least 16 characters).
+    /// Without one, loopback is open and any other address gets a generated token.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        global = true,
+        env = "M365MON_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,6 +174,48 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
+    /// Keep polling without a terminal; serve Prometheus /metrics and the state as JSON
+    Serve {
+        /// Address to listen on; beyond loopback a token is required
+        #[arg(
+            long,
+            value_name = "ADDR",
+            default_value = "127.0.0.1:9365",
+            env = "M365MON_LISTEN"
+        )]
+        listen: SocketAddr,
+    },
+    /// Open the live monitor on another machine's `m365mon serve`, read-only
+    Attach {
+        /// The other machine's address, e.g. http://10.0.0.5:9365
+        url: String,
+    },
+    /// Print one line per sweep and per state change, until interrupted
+    Watch {
+        /// JSON Lines (one object per line) for log shippers, instead of text
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// The configuration file: a template, or where it is looked for
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented template with every key and its default
+    Template,
+    /// Print where the configuration file is read from
+    Path,
 }
 
 #[derive(Debug, Subcommand)]

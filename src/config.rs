@@ -48,6 +48,10 @@ pub struct ConfigFile {
     pub ca_files: Option<Vec<PathBuf>>,
     pub concurrency: Option<u16>,
     pub export_dir: Option<PathBuf>,
+    pub domain: Option<String>,
+    pub instance: Option<crate::checks::Instance>,
+    pub proxy: Option<String>,
+    pub pac_url: Option<String>,
 }
 
 /// The file as written; every value keeps its position for error messages.
@@ -65,6 +69,10 @@ struct RawConfig {
     ca_file: Option<Spanned<OneOrMany>>,
     concurrency: Option<Spanned<i64>>,
     export_dir: Option<Spanned<String>>,
+    domain: Option<Spanned<String>>,
+    instance: Option<Spanned<String>>,
+    proxy: Option<Spanned<String>>,
+    pac_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,7 +84,7 @@ enum OneOrMany {
 
 /// The file keys and the command-line argument each one fills (clap ids are the `Cli`
 /// field names).
-pub const KEYS: [(&str, &str); 11] = [
+pub const KEYS: [(&str, &str); 15] = [
     ("interval", "interval"),
     ("timeout", "timeout"),
     ("theme", "theme"),
@@ -88,6 +96,10 @@ pub const KEYS: [(&str, &str); 11] = [
     ("ca-file", "ca_files"),
     ("concurrency", "concurrency"),
     ("export-dir", "export_dir"),
+    ("domain", "domain"),
+    ("instance", "instance"),
+    ("proxy", "proxy"),
+    ("pac-url", "pac_url"),
 ];
 
 /// The places searched, in order, for this platform.
@@ -225,6 +237,34 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
             paths.push(cx.file_path("ca-file", &Spanned::new(v.span(), s.to_string()), true)?);
         }
         file.ca_files = Some(paths);
+    }
+    if let Some(v) = &raw.domain {
+        let d = v.get_ref().trim();
+        if d.is_empty() || d.contains(['/', ' ', '@']) {
+            return Err(cx.at(
+                v.span(),
+                format!("domain = {d:?}: expected a DNS name such as contoso.com"),
+            ));
+        }
+        file.domain = Some(d.to_string());
+    }
+    if let Some(v) = &raw.instance {
+        file.instance = Some(cx.flag::<crate::checks::Instance>("instance", v.span(), v.get_ref())?);
+    }
+    if let (Some(proxy), Some(pac)) = (&raw.proxy, &raw.pac_url) {
+        let later = proxy.span().start.max(pac.span().start);
+        return Err(cx.at(
+            later..later,
+            "proxy and pac-url cannot both be set: pick one way to route".into(),
+        ));
+    }
+    if let Some(v) = &raw.proxy {
+        crate::session::route_override(Some(v.get_ref()), None).map_err(|e| cx.at(v.span(), e.message))?;
+        file.proxy = Some(v.get_ref().clone());
+    }
+    if let Some(v) = &raw.pac_url {
+        crate::session::route_override(None, Some(v.get_ref())).map_err(|e| cx.at(v.span(), e.message))?;
+        file.pac_url = Some(v.get_ref().clone());
     }
     Ok(file)
 }
@@ -405,6 +445,21 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, file: &ConfigFile) {
     if let (true, Some(v)) = (free("export_dir"), &file.export_dir) {
         m.export_dir = Some(v.clone());
     }
+    if let (true, Some(v)) = (free("domain"), &file.domain) {
+        t.domain = Some(v.clone());
+    }
+    if let (true, Some(v)) = (free("instance"), file.instance) {
+        t.instance = v;
+    }
+    // Like the lab: a proxy or PAC file given by the user replaces the file's routing.
+    if free("proxy") && free("pac_url") {
+        if let Some(v) = &file.proxy {
+            t.proxy = Some(v.clone());
+        }
+        if let Some(v) = &file.pac_url {
+            t.pac_url = Some(v.clone());
+        }
+    }
 }
 
 /// `m365mon config template`: every key, commented out, with its default.
@@ -453,7 +508,18 @@ pub fn template() -> String {
          # Monitor a built-in lab scenario (or scenario file) instead of the real endpoints;\n\
          # or a lab started elsewhere with `m365mon lab serve --state-file FILE`. Not both.\n\
          # lab = \"healthy\"\n\
-         # lab-connect = \"lab-state.json\"\n",
+         # lab-connect = \"lab-state.json\"\n\
+         \n\
+         # The tenant's custom domain: the msoid.<domain> DNS record is checked.\n\
+         # domain = \"contoso.com\"\n\
+         \n\
+         # Microsoft 365 cloud: worldwide, gcc-high, dod or china (21Vianet).\n\
+         # instance = \"worldwide\"\n\
+         \n\
+         # Route the probes through this proxy (or \"direct\") instead of the machine's\n\
+         # settings; or evaluate this PAC file. Not both. Credentials here are never shown.\n\
+         # proxy = \"http://proxy.contoso.com:8080\"\n\
+         # pac-url = \"http://wpad.contoso.com/proxy.pac\"\n",
     );
     out
 }
@@ -578,7 +644,12 @@ mod tests {
         let text: String = template()
             .lines()
             .filter_map(|l| l.strip_prefix("# "))
-            .filter(|l| l.contains(" = ") && !l.starts_with("lab-connect") && !l.starts_with("export-dir"))
+            .filter(|l| {
+                l.contains(" = ")
+                    && !l.starts_with("lab-connect")
+                    && !l.starts_with("export-dir")
+                    && !l.starts_with("pac-url")
+            })
             .map(|l| format!("{l}\n"))
             .collect();
         let c = parse(&dir.path().join("config.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -588,5 +659,31 @@ mod tests {
         );
         assert_eq!(c.ca_files, Some(vec![dir.path().join("corp-root.pem")]));
         assert_eq!(c.lab.as_deref(), Some("healthy"));
+        assert_eq!(
+            (c.domain.as_deref(), c.instance, c.proxy.as_deref()),
+            (
+                Some("contoso.com"),
+                Some(crate::checks::Instance::Worldwide),
+                Some("http://proxy.contoso.com:8080")
+            )
+        );
+    }
+
+    #[test]
+    fn routing_and_cloud_keys_are_checked_at_their_line() {
+        let p = Path::new("/etc/m365mon/config.toml");
+        let e = parse(p, "interval = 5\ninstance = \"mars\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("instance = mars"), "{e}");
+        let e = parse(p, "proxy = \"http://u:secret@proxy:99999\"\n").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(!e.to_string().contains("secret"), "credentials leak: {e}");
+        let e = parse(p, "proxy = \"direct\"\npac-url = \"http://wpad/proxy.pac\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let c = parse(p, "instance = \"china\"\ndomain = \"contoso.cn\"\n").unwrap();
+        assert_eq!(
+            (c.instance, c.domain.as_deref()),
+            (Some(crate::checks::Instance::China), Some("contoso.cn"))
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! right consumer (live monitor, `check`, lab, lookups). Exit codes follow the
 //! monitoring-plugin convention: 0 pass, 1 warnings, 2 failures, 3 could not run.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,28 +10,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use m365mon::catalog::Catalog;
-use m365mon::cli::{Cli, Command, LabCommand, ListFormat, RemediationCommand, ReportFormat};
+use m365mon::cli::{Cli, Command, ConfigCommand, LabCommand, ListFormat, RemediationCommand, ReportFormat};
 use m365mon::engine::monitor::{self, run_sweep, State};
 use m365mon::lab::{self, LabOptions, Scenario};
 use m365mon::report;
 use m365mon::session::{Session, SessionOptions};
-use m365mon::{explain, remediation, tui};
+use m365mon::{config, explain, remediation, remote, serve as exporter, stream, tui};
 
 /// Exit status when the tool could not run (bad input, internal error).
 const COULD_NOT_RUN: u8 = 3;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            // --help and --version are not errors.
-            return if e.use_stderr() {
-                ExitCode::from(COULD_NOT_RUN)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(code) => return code,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -42,6 +34,35 @@ fn main() -> ExitCode {
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
     runtime.block_on(dispatch(cli))
+}
+
+/// The command line, then the environment (clap reads `M365MON_*`), then the config file,
+/// then the defaults: the file only fills what neither of the first two set.
+fn parse() -> Result<Cli, ExitCode> {
+    let usage = |e: clap::Error| {
+        let _ = e.print();
+        // --help and --version are not errors.
+        if e.use_stderr() {
+            ExitCode::from(COULD_NOT_RUN)
+        } else {
+            ExitCode::SUCCESS
+        }
+    };
+    let matches = Cli::command().try_get_matches().map_err(usage)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(usage)?;
+    // `config path` and `config template` must work even when the file is broken.
+    if matches!(
+        cli.command,
+        Some(Command::Config { .. } | Command::Completions { .. } | Command::Man)
+    ) {
+        return Ok(cli);
+    }
+    match config::load(cli.config.as_deref()) {
+        Ok(Some(file)) => config::apply(&mut cli, &matches, &file),
+        Ok(None) => {}
+        Err(e) => return Err(fail(e)),
+    }
+    Ok(cli)
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -60,6 +81,10 @@ fn session_options(cli: &Cli) -> SessionOptions {
         dns_server: t.dns_server,
         ca_files: t.ca_files.clone(),
         concurrency: t.concurrency as usize,
+        proxy: t.proxy.clone(),
+        pac_url: t.pac_url.clone(),
+        domain: t.domain.clone(),
+        instance: t.instance,
     }
 }
 
@@ -72,6 +97,24 @@ async fn dispatch(cli: Cli) -> ExitCode {
             redact,
         }) => check(&cli, *format, *quiet, *redact).await,
         Some(Command::Endpoints { format }) => endpoints(&cli, *format),
+        Some(Command::Serve { listen }) => serve(&cli, *listen).await,
+        Some(Command::Attach { url }) => attach(&cli, url).await,
+        Some(Command::Watch { jsonl }) => watch(&cli, *jsonl).await,
+        Some(Command::Config { command }) => {
+            match command {
+                ConfigCommand::Template => print!("{}", config::template()),
+                ConfigCommand::Path => print!("{}", config::path_report(cli.config.as_deref())),
+            }
+            ExitCode::SUCCESS
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "m365mon", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man) => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("cannot write the man page: {e}")),
+        },
         Some(Command::Lab { command }) => match command {
             LabCommand::Scenarios => {
                 for (name, description) in Scenario::builtin_list() {
@@ -260,9 +303,37 @@ async fn live(cli: &Cli) -> ExitCode {
         export_dir,
         read_only: false,
     };
+    // The exporter beside the TUI: bound before the screen opens, so a taken port or a bad
+    // token is an error on a normal terminal. Its ready line goes nowhere (the TUI owns the
+    // screen); a generated token is refused here for that reason: one must be given.
+    let metrics = match cli.monitor.metrics_listen {
+        None => None,
+        Some(listen) => {
+            let (access, generated) = match exporter::auth::access_for(&listen, cli.monitor.token.clone()) {
+                Ok(a) => a,
+                Err(e) => return fail(format!("--metrics-listen: {e}")),
+            };
+            if generated {
+                return fail(format!(
+                    "--metrics-listen {listen} is beyond loopback, so it needs --token (or M365MON_TOKEN): the monitor's screen has no room to show a generated one"
+                ));
+            }
+            match exporter::Server::bind(listen, access).await {
+                Ok(server) => {
+                    let handle = mon.handle.clone();
+                    let stop = shutdown.clone();
+                    Some(tokio::spawn(server.run(handle, wait_for(stop))))
+                }
+                Err(e) => return fail(format!("--metrics-listen: {e}")),
+            }
+        }
+    };
     let handle = mon.handle.clone();
     let flag = shutdown.clone();
     let result = tokio::task::spawn_blocking(move || tui::run_with_shutdown(handle, opts, flag)).await;
+    if let Some(task) = metrics {
+        task.abort();
+    }
     mon.task.abort();
     if let Some(lab) = session.lab {
         lab.shutdown().await;
@@ -300,4 +371,100 @@ fn spawn_signal_watch(flag: Arc<AtomicBool>) {
         }
         flag.store(true, Ordering::SeqCst);
     });
+}
+
+/// Resolves once the shutdown flag is set (by a signal, or by the TUI on quit).
+async fn wait_for(flag: Arc<AtomicBool>) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A flag set by SIGINT, SIGTERM or SIGHUP, for the commands without a screen.
+fn shutdown_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    spawn_signal_watch(flag.clone());
+    flag
+}
+
+/// `m365mon serve`: polls like the monitor, without a terminal; serves /metrics and the
+/// state as JSON until interrupted.
+async fn serve(cli: &Cli, listen: std::net::SocketAddr) -> ExitCode {
+    let session = match Session::prepare(&session_options(cli)).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let interval = Duration::from_secs_f64(cli.monitor.interval);
+    let mon = monitor::start(session.plan.clone(), session.host.clone(), interval);
+    let stop = shutdown_flag();
+    let result = exporter::serve(
+        mon.handle.clone(),
+        listen,
+        cli.monitor.token.clone(),
+        wait_for(stop),
+    )
+    .await;
+    mon.task.abort();
+    if let Some(lab) = session.lab {
+        lab.shutdown().await;
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// `m365mon attach URL`: the live monitor on a remote `serve`, read-only.
+async fn attach(cli: &Cli, url: &str) -> ExitCode {
+    let theme = match tui::theme::Theme::from_cli(cli.monitor.theme.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    if !tui::stdout_is_terminal() {
+        return fail("standard output is not a terminal, so the monitor cannot open here. To read the remote state as JSON: curl URL/api/state");
+    }
+    let interval = Duration::from_secs_f64(cli.monitor.interval.min(5.0));
+    let remote = match remote::attach(url, cli.monitor.token.clone(), interval).await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let shutdown = shutdown_flag();
+    let opts = tui::TuiOptions {
+        theme,
+        export_dir: cli.monitor.export_dir.clone().unwrap_or_else(|| ".".into()),
+        read_only: true,
+    };
+    let handle = remote.handle.clone();
+    let result = tokio::task::spawn_blocking(move || tui::run_with_shutdown(handle, opts, shutdown)).await;
+    remote.task.abort();
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => fail(format!("{e:#}")),
+        Err(e) => fail(format!("the monitor stopped unexpectedly: {e}")),
+    }
+}
+
+/// `m365mon watch [--jsonl]`: a line per sweep and per state change on standard output.
+async fn watch(cli: &Cli, jsonl: bool) -> ExitCode {
+    let session = match Session::prepare(&session_options(cli)).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let interval = Duration::from_secs_f64(cli.monitor.interval);
+    let mon = monitor::start(session.plan.clone(), session.host.clone(), interval);
+    let stop = shutdown_flag();
+    let format = if jsonl {
+        stream::Format::Jsonl
+    } else {
+        stream::Format::Text
+    };
+    let result = stream::watch(mon.handle.clone(), std::io::stdout(), format, wait_for(stop)).await;
+    mon.task.abort();
+    if let Some(lab) = session.lab {
+        lab.shutdown().await;
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("cannot write to standard output: {e}")),
+    }
 }

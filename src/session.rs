@@ -12,6 +12,7 @@ use crate::engine::monitor::SweepPlan;
 use crate::engine::HostInfo;
 use crate::error::InputError;
 use crate::lab::{Lab, LabOptions, LabState, Scenario};
+use crate::probe::route::{Route, RoutePlan};
 use crate::probe::{DnsChoice, ProbeSettings, Trust};
 
 /// What the user asked to monitor.
@@ -25,6 +26,40 @@ pub struct SessionOptions {
     pub dns_server: Option<SocketAddr>,
     pub ca_files: Vec<PathBuf>,
     pub concurrency: usize,
+    /// `--proxy`: a proxy URL or `direct`, replacing the machine's proxy settings.
+    pub proxy: Option<String>,
+    /// `--pac-url`: a PAC file that decides each endpoint's route.
+    pub pac_url: Option<String>,
+    /// `--domain`: the tenant's custom domain, for the MSOID lookup.
+    pub domain: Option<String>,
+    pub instance: crate::checks::Instance,
+}
+
+/// The routes asked for on the command line, if any: `direct`, a proxy URL or a PAC file.
+/// Errors never show the proxy's credentials.
+pub fn route_override(proxy: Option<&str>, pac_url: Option<&str>) -> Result<Option<RoutePlan>, InputError> {
+    if let Some(url) = pac_url {
+        let url = url.trim();
+        if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("file://")) {
+            return Err(InputError::plain(format!(
+                "--pac-url {}: expected an http://, https:// or file:// URL",
+                crate::probe::route::redact_credentials(url)
+            )));
+        }
+        return Ok(Some(RoutePlan::Pac {
+            url: url.to_string(),
+            source: "--pac-url".into(),
+        }));
+    }
+    match proxy.map(str::trim) {
+        None => Ok(None),
+        Some(p) if p.eq_ignore_ascii_case("direct") || p.eq_ignore_ascii_case("none") => {
+            Ok(Some(RoutePlan::Direct))
+        }
+        Some(p) => Route::from_proxy_url(p)
+            .map(|r| Some(RoutePlan::single(r, "--proxy")))
+            .map_err(|e| InputError::plain(format!("--proxy: {e}"))),
+    }
 }
 
 /// A prepared session. Keeps an embedded lab alive for as long as it lives.
@@ -100,11 +135,24 @@ fn lab_plan(
     plan
 }
 
+/// What the command line adds to any plan: the tenant's domain, the cloud, and routes.
+fn apply_options(plan: &mut SweepPlan, opts: &SessionOptions, routes: Option<RoutePlan>) {
+    if let Some(d) = &opts.domain {
+        plan.checks.domain = Some(d.trim().trim_end_matches('.').to_ascii_lowercase());
+    }
+    plan.checks.instance = opts.instance;
+    if let Some(r) = routes {
+        plan.settings.routes = r;
+    }
+}
+
 impl Session {
     /// Loads inputs, starts or connects to a lab if asked, and builds the sweep plan.
     pub async fn prepare(opts: &SessionOptions) -> Result<Session, SetupError> {
         let catalog = Catalog::load(opts.endpoints.as_deref(), opts.ms_endpoints.as_deref())?;
         let endpoints = catalog.endpoints.clone();
+        let routes = route_override(opts.proxy.as_deref(), opts.pac_url.as_deref())?;
+        let instance = opts.instance.as_str();
         if let Some(name) = &opts.lab {
             let scenario = Scenario::resolve(name)?;
             let scenario_name = scenario.name.clone();
@@ -112,9 +160,11 @@ impl Session {
                 .await
                 .map_err(|e| SetupError::Lab(e.to_string()))?;
             let settings = lab_settings(lab.state(), opts.timeout, opts.concurrency)?;
+            let mut plan = lab_plan(endpoints, settings, lab.state());
+            apply_options(&mut plan, opts, routes);
             return Ok(Session {
-                plan: lab_plan(endpoints, settings, lab.state()),
-                host: host_info("worldwide", Some(scenario_name)),
+                plan,
+                host: host_info(instance, Some(scenario_name)),
                 catalog,
                 lab: Some(lab),
             });
@@ -127,9 +177,11 @@ impl Session {
             } else {
                 state.scenario.clone()
             };
+            let mut plan = lab_plan(endpoints, settings, &state);
+            apply_options(&mut plan, opts, routes);
             return Ok(Session {
-                plan: lab_plan(endpoints, settings, &state),
-                host: host_info("worldwide", Some(name)),
+                plan,
+                host: host_info(instance, Some(name)),
                 catalog,
                 lab: None,
             });
@@ -144,11 +196,14 @@ impl Session {
             trust: Trust::system(&extra)?,
             port_overrides: HashMap::new(),
             concurrency: opts.concurrency,
-            routes: crate::checks::proxy::Discovery::read().plan(),
+            routes: RoutePlan::Direct,
         };
+        let mut plan = SweepPlan::new(endpoints, settings);
+        let routes = routes.unwrap_or_else(|| crate::checks::proxy::Discovery::read().plan());
+        apply_options(&mut plan, opts, Some(routes));
         Ok(Session {
-            plan: SweepPlan::new(endpoints, settings),
-            host: host_info("worldwide", None),
+            plan,
+            host: host_info(instance, None),
             catalog,
             lab: None,
         })

@@ -27,7 +27,7 @@ use crate::engine::monitor::SweepPlan;
 use crate::model::CheckResult;
 
 /// Microsoft 365 cloud instances: the sign-in hosts and expectations differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Instance {
     #[default]

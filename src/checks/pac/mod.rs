@@ -72,6 +72,14 @@ pub fn parse_answer(answer: &str) -> Result<(Route, Option<String>), String> {
 /// Downloads the PAC file (plain HTTP, direct, at most [`MAX_BYTES`]).
 pub async fn fetch(url: &str, resolver: &Dns, timeout: Duration) -> Result<String, String> {
     let shown = redact_credentials(url);
+    // A local PAC file (`--pac-url file:///path`), for trying a new PAC before deploying it.
+    if let Some(path) = url.strip_prefix("file://") {
+        let bytes = tokio::fs::read(path).await.map_err(|e| format!("{shown}: {e}"))?;
+        if bytes.len() > MAX_BYTES {
+            return Err(format!("{shown} is larger than {} KiB", MAX_BYTES / 1024));
+        }
+        return String::from_utf8(bytes).map_err(|_| format!("{shown} is not UTF-8 text"));
+    }
     let (host, port, path) = route::split_http_url(url)?;
     let addrs = resolver
         .resolve(&host, timeout)
