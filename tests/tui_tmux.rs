@@ -281,3 +281,46 @@ fn sigterm_and_sighup_restore_the_terminal() {
         );
     }
 }
+
+/// The terminal dies under the monitor (tmux killed with SIGKILL, like a terminal emulator
+/// crashing or an SSH server process killed): the monitor must end, not spin on the dead
+/// terminal. crossterm retries a hung-up terminal forever; the TUI's watchdog ends it.
+#[test]
+fn a_dead_terminal_ends_the_monitor() {
+    if !have_tmux() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let bin = env!("CARGO_BIN_EXE_m365mon");
+    let tmux = Tmux::new("dead");
+    let cmd = format!("echo $$ > {d}/pid; exec {bin} --lab healthy --interval 1");
+    tmux.run(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", &cmd]);
+    tmux.wait_for("the monitor", Duration::from_secs(15), |s| {
+        row_light(s, "activation.sls.microsoft.com") == Some('+')
+    });
+    let pid = std::fs::read_to_string(dir.path().join("pid"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let server = tmux.run(&["display", "-p", "#{pid}"]).trim().to_string();
+    assert!(Command::new("kill")
+        .args(["-KILL", &server])
+        .status()
+        .unwrap()
+        .success());
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        // A zombie (exited, not yet reaped by init) counts as ended.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat.split(") ").nth(1).is_some_and(|rest| rest.starts_with('Z')) {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the monitor (pid {pid}) was still running 10 s after its terminal died");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -18,6 +18,7 @@ pub mod keys;
 mod terminal;
 pub mod theme;
 mod ui;
+mod watchdog;
 
 #[cfg(test)]
 mod fixtures;
@@ -68,6 +69,8 @@ pub fn run_with_shutdown(
     let snapshot = handle.snapshots.borrow_and_update().clone();
     let mut app = App::new(snapshot, opts.theme, opts.export_dir, opts.read_only);
     let mut session = terminal::Session::enter().map_err(|e| eyre!("cannot take over the terminal: {e}"))?;
+    let done = Arc::new(AtomicBool::new(false));
+    watchdog::spawn(shutdown.clone(), done.clone());
     let result = event_loop(
         &mut session.terminal,
         &mut app,
@@ -76,6 +79,7 @@ pub fn run_with_shutdown(
         &shutdown,
         &mut Utc::now,
     );
+    done.store(true, Ordering::SeqCst);
     drop(session);
     result.map(|_| ())
 }
