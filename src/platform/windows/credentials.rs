@@ -67,11 +67,16 @@ mod api {
         if p.is_null() {
             return String::new();
         }
+        // Read unit by unit without assuming alignment: Wine packs the block CredEnumerateW
+        // returns without padding (see `list`).
         // SAFETY: Credential Manager returns NUL-terminated strings that live until CredFree.
-        unsafe {
-            let len = (0..).take_while(|&i| *p.add(i) != 0).count();
-            String::from_utf16_lossy(std::slice::from_raw_parts(p, len))
-        }
+        let units: Vec<u16> = unsafe {
+            (0..)
+                .map(|i| p.add(i).read_unaligned())
+                .take_while(|&u| u != 0)
+                .collect()
+        };
+        String::from_utf16_lossy(&units)
     }
 
     pub fn list() -> Result<Vec<StoredCredential>, String> {
@@ -89,8 +94,12 @@ mod api {
         }
         let mut out = Vec::with_capacity(count as usize);
         for i in 0..count as usize {
+            // Wine (8.0) packs the credentials it returns without padding, so the structs
+            // (and possibly the pointer array) can sit at addresses Rust may not reference
+            // (found by the Windows tier: "misaligned pointer dereference"). Copy each out
+            // with unaligned reads; Windows aligns them, where this costs nothing.
             // SAFETY: `creds` points at `count` valid credential pointers until CredFree.
-            let c = unsafe { &**creds.add(i) };
+            let c: CREDENTIALW = unsafe { creds.add(i).read_unaligned().read_unaligned() };
             out.push(StoredCredential {
                 target: from_wide(c.TargetName),
                 kind: kind_name(c.Type),
