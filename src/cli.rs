@@ -123,6 +123,23 @@ pub struct MonitorArgs {
         hide_env_values = true
     )]
     pub token: Option<String>,
+
+    /// Append a log (every state change; each sweep at debug) to this file. Nothing is
+    /// ever logged to the terminal
+    #[arg(long, value_name = "FILE", global = true, env = "M365MON_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// How much goes to --log-file
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = LogLevel::Info, global = true, env = "M365MON_LOG_LEVEL")]
+    pub log_level: LogLevel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

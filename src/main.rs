@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use m365mon::catalog::Catalog;
-use m365mon::cli::{Cli, Command, ConfigCommand, LabCommand, ListFormat, RemediationCommand, ReportFormat};
+use m365mon::cli::{
+    Cli, Command, ConfigCommand, LabCommand, ListFormat, LogLevel, RemediationCommand, ReportFormat,
+};
 use m365mon::engine::monitor::{self, run_sweep, State};
 use m365mon::lab::{self, LabOptions, Scenario};
 use m365mon::report;
@@ -33,7 +35,37 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
+    if let Err(e) = start_log(&cli) {
+        return fail(e);
+    }
     runtime.block_on(dispatch(cli))
+}
+
+/// `--log-file`: appends to the file (created if missing). Without it nothing is logged,
+/// so the TUI's screen is never written over.
+fn start_log(cli: &Cli) -> Result<(), String> {
+    let Some(path) = &cli.monitor.log_file else {
+        return Ok(());
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("--log-file {}: {e}", path.display()))?;
+    let level = match cli.monitor.log_level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_max_level(level)
+        .try_init()
+        .map_err(|e| format!("--log-file: {e}"))?;
+    tracing::info!(version = m365mon::version(), "m365mon started");
+    Ok(())
 }
 
 /// The command line, then the environment (clap reads `M365MON_*`), then the config file,

@@ -373,3 +373,39 @@ fn completions_and_man_page_come_from_the_cli_definition() {
         .join("\n");
     insta::assert_snapshot!("man_page", man);
 }
+
+#[test]
+fn log_file_gets_the_state_changes_and_the_terminal_gets_nothing_extra() {
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("m365mon.log");
+    std::fs::write(&log, "an earlier line\n").unwrap();
+    let (code, out, err) = run(m365mon(home.path()).args([
+        "check",
+        "--quiet",
+        "--lab",
+        "firewall",
+        "--timeout",
+        "1",
+        "--log-file",
+        log.to_str().unwrap(),
+        "--log-level",
+        "debug",
+    ]));
+    assert_eq!((code, out.as_str(), err.as_str()), (2, "", ""));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("an earlier line\n"), "appends: {text}");
+    assert!(text.contains("m365mon started"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("INFO") && l.contains("check=\"endpoint:activation.sls.microsoft.com\"")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains("DEBUG") && l.contains("sweep")),
+        "{text}"
+    );
+    // A log file that cannot be opened is an error before anything runs.
+    let (code, _, err) = run(m365mon(home.path()).args(["check", "--log-file", "/nonexistent/dir/x.log"]));
+    assert_eq!(code, 3);
+    assert!(err.contains("--log-file /nonexistent/dir/x.log"), "{err}");
+}

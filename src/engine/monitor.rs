@@ -69,6 +69,14 @@ impl State {
     }
 
     fn push_event(&mut self, e: Event) {
+        // Every event also goes to the log file (`--log-file`), when there is one.
+        tracing::info!(
+            check = e.check.as_deref().unwrap_or("-"),
+            from = e.from.map(|s| s.to_string()).unwrap_or_default(),
+            to = e.to.map(|s| s.to_string()).unwrap_or_default(),
+            "{}",
+            e.text
+        );
         self.snapshot.events.push_back(e);
         while self.snapshot.events.len() > EVENTS_LEN {
             self.snapshot.events.pop_front();
@@ -145,6 +153,14 @@ impl State {
             self.push_event(e);
         }
         self.snapshot.findings = findings::diagnose(&checks);
+        tracing::debug!(
+            sweep = self.snapshot.sweeps + 1,
+            ms = sweep_ms.round(),
+            checks = checks.len(),
+            failing = checks.iter().filter(|c| c.status == Status::Fail).count(),
+            findings = self.snapshot.findings.len(),
+            "sweep"
+        );
         self.snapshot.checks = checks;
         self.snapshot.sweeps += 1;
         self.snapshot.last_sweep_at = Some(now);

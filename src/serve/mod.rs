@@ -180,6 +180,12 @@ pub fn route(request: &Request, access: &Access, snapshot: impl FnOnce() -> Arc<
         return Response::text(404, "not found: try /metrics, /api/state or /healthz");
     }
     if !access.allows(request.authorization.as_deref()) {
+        // The token itself is never logged, only that one was missing or wrong.
+        tracing::warn!(
+            path,
+            token_sent = request.authorization.is_some(),
+            "request refused: no valid token"
+        );
         return Response::text(
             401,
             "a valid token is required: send \"Authorization: Bearer TOKEN\"",
