@@ -225,6 +225,30 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Opt-in fixes: list them, show what one would do (dry run), or apply it with a backup
+    Fix {
+        /// The fix (without one: list the fixes and their ids)
+        id: Option<String>,
+        /// Really apply the fix (after a backup and a confirmation); without it, a dry run
+        #[arg(long)]
+        allow_fixes: bool,
+        /// Confirm without the typed `yes` prompt (for scripts)
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Restore an applied fix from its backup: the most recent one, or the backup ID
+    Undo {
+        /// The backup to restore (a name from `undo --list`)
+        id: Option<String>,
+        /// List the fix journals instead
+        #[arg(long, conflicts_with = "id")]
+        list: bool,
+        /// Confirm without the typed `yes` prompt (for scripts)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

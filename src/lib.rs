@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod findings;
+pub mod fix;
 pub mod lab;
 pub mod model;
 pub mod platform;

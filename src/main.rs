@@ -17,7 +17,7 @@ use m365mon::engine::monitor::{self, run_sweep, State};
 use m365mon::lab::{self, LabOptions, Scenario};
 use m365mon::report;
 use m365mon::session::{Session, SessionOptions};
-use m365mon::{config, explain, remediation, remote, serve as exporter, stream, tui};
+use m365mon::{config, explain, fix, remediation, remote, serve as exporter, stream, tui};
 
 /// Exit status when the tool could not run (bad input, internal error).
 const COULD_NOT_RUN: u8 = 3;
@@ -190,6 +190,20 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 ListFormat::Json => println!("{}", pretty(&remediation::list_json())),
             }
             ExitCode::SUCCESS
+        }
+        Some(Command::Fix {
+            id,
+            allow_fixes,
+            yes,
+            format,
+        }) => ExitCode::from(fix::command::fix(
+            id.as_deref(),
+            *allow_fixes,
+            *yes,
+            *format == ListFormat::Json,
+        )),
+        Some(Command::Undo { id, list, yes }) => {
+            ExitCode::from(fix::command::undo_command(id.as_deref(), *list, *yes))
         }
         Some(Command::Explain { code, format }) => {
             let parsed = match explain::parse_code(code) {

@@ -10,5 +10,8 @@
 //! Credential Manager) are compiled for tests only.
 
 pub mod credentials;
+pub mod credentials_write;
 pub mod registry;
+pub mod registry_write;
 pub mod wine;
+pub mod winhttp_proxy;

@@ -1,0 +1,191 @@
+//! `m365mon fix` and `m365mon undo` end to end, with the real binary on a temporary
+//! profile: the dry run changes nothing, applying needs --allow-fixes and a confirmation
+//! (refused without a terminal and without --yes), the backup and journal land in the data
+//! folder, and undo restores the caches byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BROKER: &str = "Packages/Microsoft.AAD.BrokerPlugin_cw5n1h2txyewy/AC/TokenBroker/Accounts";
+const CXH: &str = "Packages/Microsoft.Windows.CloudExperienceHost_cw5n1h2txyewy/AC/TokenBroker/Accounts";
+
+struct Profile {
+    _tmp: tempfile::TempDir,
+    local: PathBuf,
+    data: PathBuf,
+    config: PathBuf,
+}
+
+impl Profile {
+    fn new() -> Profile {
+        let tmp = tempfile::tempdir().unwrap();
+        let local = tmp.path().join("local");
+        let data = tmp.path().join("data");
+        let config = tmp.path().join("config");
+        std::fs::create_dir_all(local.join(BROKER).join("nested")).unwrap();
+        std::fs::create_dir_all(local.join(CXH)).unwrap();
+        std::fs::write(local.join(BROKER).join("one.tbacct"), b"first token").unwrap();
+        std::fs::write(
+            local.join(BROKER).join("nested").join("two.tbres"),
+            [0u8, 1, 2, 255],
+        )
+        .unwrap();
+        std::fs::write(local.join(CXH).join("three.tbacct"), vec![b'x'; 3000]).unwrap();
+        Profile {
+            _tmp: tmp,
+            local,
+            data,
+            config,
+        }
+    }
+
+    /// Runs m365mon with this profile's folders and no terminal on standard input.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_m365mon"))
+            .args(args)
+            .env("LOCALAPPDATA", &self.local)
+            .env("XDG_DATA_HOME", &self.data)
+            .env("XDG_CONFIG_HOME", &self.config)
+            .env("HOME", self._tmp.path())
+            .env_remove("M365MON_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run m365mon")
+    }
+
+    fn backups(&self) -> PathBuf {
+        self.data.join("m365mon").join("backups")
+    }
+}
+
+fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            if p.is_dir() {
+                out.insert(rel, None);
+                pending.push(p);
+            } else {
+                out.insert(rel, Some(std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn fix_without_an_id_lists_the_fixes_with_their_remediation() {
+    let p = Profile::new();
+    let o = p.run(&["fix"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for id in [
+        "clear-token-broker-cache",
+        "remove-office-credentials",
+        "set-protection-policy",
+        "set-autoorgidgetkey",
+        "reset-winhttp-proxy",
+    ] {
+        assert!(out.contains(id), "{id} missing:\n{out}");
+    }
+    assert!(out.contains("remediation brokerplugin-reset"), "{out}");
+    let o = p.run(&["fix", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn dry_run_then_refusal_then_apply_and_undo() {
+    let p = Profile::new();
+    let before = tree(&p.local);
+
+    // The dry run (the default) lists every file and changes nothing.
+    let o = p.run(&["fix", "clear-token-broker-cache"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    for name in ["one.tbacct", "two.tbres", "three.tbacct", "nested"] {
+        assert!(out.contains(name), "{name} missing:\n{out}");
+    }
+    assert!(out.contains("Dry run: nothing was changed"), "{out}");
+    assert_eq!(tree(&p.local), before);
+    assert!(!p.backups().exists());
+
+    // --allow-fixes without a terminal and without --yes: refused, exit 3, says why.
+    let o = p.run(&["fix", "clear-token-broker-cache", "--allow-fixes"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("not a terminal") && text(&o).contains("--yes"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(tree(&p.local), before);
+    assert!(!p.backups().exists());
+
+    // --yes alone is still a dry run.
+    let o = p.run(&["fix", "clear-token-broker-cache", "--yes"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(tree(&p.local), before);
+
+    // Applied: backed up, journal written, caches empty.
+    let o = p.run(&["fix", "clear-token-broker-cache", "--allow-fixes", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("Applied."), "{}", text(&o));
+    assert_eq!(std::fs::read_dir(p.local.join(BROKER)).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(p.local.join(CXH)).unwrap().count(), 0);
+    let folders: Vec<PathBuf> = std::fs::read_dir(p.backups())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1);
+    let id = folders[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(id.ends_with("-clear-token-broker-cache"), "{id}");
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folders[0].join("journal.json")).unwrap()).unwrap();
+    assert_eq!(journal["state"], "applied");
+    assert_eq!(journal["fix"], "clear-token-broker-cache");
+    assert_eq!(journal["steps"].as_array().unwrap().len(), 4, "{journal:#}");
+
+    // undo --list shows it; undo without --yes refuses; with --yes restores exactly.
+    let o = p.run(&["undo", "--list"]);
+    assert!(o.status.success() && text(&o).contains(&id), "{}", text(&o));
+    let o = p.run(&["undo"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert_eq!(std::fs::read_dir(p.local.join(BROKER)).unwrap().count(), 0);
+    let o = p.run(&["undo", &id, "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(tree(&p.local), before);
+    let o = p.run(&["undo", "--yes"]);
+    assert_eq!(o.status.code(), Some(3), "nothing left to undo: {}", text(&o));
+}
+
+#[test]
+fn windows_fixes_say_so_elsewhere() {
+    if cfg!(windows) {
+        return;
+    }
+    let p = Profile::new();
+    for id in [
+        "set-protection-policy",
+        "remove-office-credentials",
+        "reset-winhttp-proxy",
+        "set-autoorgidgetkey",
+    ] {
+        let o = p.run(&["fix", id, "--allow-fixes", "--yes"]);
+        assert_eq!(o.status.code(), Some(3), "{id}: {}", text(&o));
+        assert!(text(&o).contains("Windows only"), "{}", text(&o));
+    }
+    let o = p.run(&["fix", "no-such-fix"]);
+    assert_eq!(o.status.code(), Some(3));
+}
