@@ -317,10 +317,13 @@ pub fn backup(host: &dyn Host, dir: &Path, index: usize, action: &Action) -> Res
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
             }
-            let bytes = std::fs::copy(path, &target).map_err(|e| io("copy", path, e))?;
+            // Read and write rather than fs::copy: the bytes are what is verified, and
+            // CopyFileExW under Wine reports 0 bytes copied.
+            let data = read_file(path)?;
+            std::fs::write(&target, &data).map_err(|e| io("write", &target, e))?;
             Ok(Saved::File {
                 copy,
-                bytes,
+                bytes: data.len() as u64,
                 modified: modified(path),
             })
         }

@@ -695,6 +695,27 @@ fn credentials_fix_removes_office_entries_and_undo_brings_them_back_identical() 
     assert_eq!(after, before);
 }
 
+/// Says on the real standard error (not libtest's captured one, which hides the output
+/// of passing tests) that the proxy test was skipped, so the tier's log shows it.
+#[cfg(windows)]
+fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED winhttp_proxy_fix_resets_to_direct_and_undo_restores_it: {why}"
+    );
+}
+
+/// The opposite of [`skipped`]: the log says the real path ran.
+#[cfg(windows)]
+fn ran(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "RAN winhttp_proxy_fix_resets_to_direct_and_undo_restores_it: {what}"
+    );
+}
+
 /// Windows/Wine: WinHTTP's default proxy set to a named proxy is reset to direct, and undo
 /// puts the named proxy back value for value. If this Wine cannot set the default proxy
 /// at all, the test says it is skipped and why instead of pretending.
@@ -716,12 +737,12 @@ fn winhttp_proxy_fix_resets_to_direct_and_undo_restores_it() {
         bypass: Some("<local>".into()),
     };
     if let Err(e) = proxy_set(&named) {
-        eprintln!("SKIPPED winhttp_proxy_fix_resets_to_direct_and_undo_restores_it: cannot set a named default proxy here ({e})");
+        skipped(&format!("cannot set a named default proxy here ({e})"));
         return;
     }
     let set_back = proxy_get().unwrap();
     if set_back != named {
-        eprintln!("SKIPPED winhttp_proxy_fix_resets_to_direct_and_undo_restores_it: WinHTTP stored {set_back:?} for {named:?}");
+        skipped(&format!("WinHTTP stored {set_back:?} for {named:?}"));
         return;
     }
     let h = host();
@@ -735,6 +756,7 @@ fn winhttp_proxy_fix_resets_to_direct_and_undo_restores_it() {
     let u = undo(&h, r.folder.as_deref().unwrap(), r.journal.unwrap());
     assert_eq!(u.outcome, Outcome::Applied, "{u:?}");
     assert_eq!(proxy_get().unwrap(), named);
+    ran("a named default proxy was reset to direct and restored, for real");
 }
 
 /// Windows/Wine: a cache file held open without delete sharing cannot be deleted; the
