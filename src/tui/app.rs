@@ -45,7 +45,12 @@ pub enum Overlay {
     Help,
     /// The detail view of one check, by id.
     Detail(String),
+    /// `:`: what an error code means (the same text as `m365mon explain`).
+    Explain(u32),
 }
+
+/// Longest error code input accepted (`0xCAA82EE2`, or a decimal up to 4294967295).
+pub const CODE_MAX: usize = 16;
 
 /// The panes that list checks, one per [`CheckKind`], in screen order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +131,7 @@ pub struct ViewMetrics {
     pub remediation_max: Cell<usize>,
     pub detail_max: Cell<usize>,
     pub help_max: Cell<usize>,
+    pub explain_max: Cell<usize>,
     pub events_max: Cell<usize>,
     /// First visible row of each check pane (by [`Pane::index`]), kept between frames so
     /// the list does not jump while the selection moves.
@@ -150,6 +156,8 @@ pub struct App {
     pub overlay: Overlay,
     /// The marker being typed, while the footer is a text input.
     pub marker_input: Option<String>,
+    /// The error code being typed after `:`, while the footer is a text input.
+    pub code_input: Option<String>,
     pub status_line: Option<StatusLine>,
     /// The clock the screen shows ages against; the loop ticks it once a second.
     pub now: DateTime<Utc>,
@@ -157,6 +165,7 @@ pub struct App {
     pub remediation_scroll: usize,
     pub detail_scroll: usize,
     pub help_scroll: usize,
+    pub explain_scroll: usize,
     /// Lines scrolled back from the newest event; 0 follows the newest.
     pub events_back: usize,
     /// The engine has gone away; the last snapshot stays on screen.
@@ -189,12 +198,14 @@ impl App {
             failing_only: false,
             overlay: Overlay::None,
             marker_input: None,
+            code_input: None,
             status_line: None,
             now: Utc::now(),
             time: LocalTime::System,
             remediation_scroll: 0,
             detail_scroll: 0,
             help_scroll: 0,
+            explain_scroll: 0,
             events_back: 0,
             monitor_stopped: false,
             pause_wanted: None,
@@ -312,6 +323,10 @@ impl App {
             self.on_marker_key(key);
             return Flow::Continue;
         }
+        if self.code_input.is_some() {
+            self.on_code_key(key);
+            return Flow::Continue;
+        }
         if key.code == KeyCode::Char('q') {
             return Flow::Quit;
         }
@@ -322,6 +337,19 @@ impl App {
                 } else if let Some(step) = Step::from_key(key.code) {
                     let max = self.metrics.help_max.get();
                     self.help_scroll = step.scroll(self.help_scroll, self.page(), max);
+                }
+                Flow::Continue
+            }
+            Overlay::Explain(_) => {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Enter => self.overlay = Overlay::None,
+                    KeyCode::Char(':') => self.start_code(),
+                    code => {
+                        if let Some(step) = Step::from_key(code) {
+                            let max = self.metrics.explain_max.get();
+                            self.explain_scroll = step.scroll(self.explain_scroll, self.page(), max);
+                        }
+                    }
                 }
                 Flow::Continue
             }
@@ -371,10 +399,51 @@ impl App {
             KeyCode::Char('p') => self.toggle_pause(),
             KeyCode::Char('f') => self.toggle_failing_only(),
             KeyCode::Char('m') => self.start_marker(),
+            KeyCode::Char(':') => self.start_code(),
             KeyCode::Char('e') => self.export(),
             KeyCode::Char('t') => self.next_theme(),
             _ => {}
         }
+    }
+
+    /// Typing an error code after `:`: Enter looks it up, Esc cancels. Only characters
+    /// a code can contain are taken, so a stray key cannot make a confusing lookup.
+    fn on_code_key(&mut self, key: KeyEvent) {
+        let Some(text) = self.code_input.as_mut() else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => self.code_input = None,
+            KeyCode::Enter => {
+                let typed = text.trim().to_string();
+                self.code_input = None;
+                if typed.is_empty() {
+                    return;
+                }
+                match crate::explain::parse_code(&typed) {
+                    Ok(code) => {
+                        self.explain_scroll = 0;
+                        self.overlay = Overlay::Explain(code);
+                    }
+                    Err(e) => self.info(e),
+                }
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c)
+                if (c.is_ascii_hexdigit() || matches!(c, 'x' | 'X')) && text.len() < CODE_MAX =>
+            {
+                text.push(c)
+            }
+            _ => {}
+        }
+    }
+
+    fn start_code(&mut self) {
+        self.status_line = None;
+        self.overlay = Overlay::None;
+        self.code_input = Some(String::new());
     }
 
     fn on_marker_key(&mut self, key: KeyEvent) {
@@ -770,6 +839,34 @@ mod tests {
             vec![MonitorCommand::Mark("rule 42 applied".into())]
         );
         assert!(app.take_commands().is_empty());
+    }
+
+    #[test]
+    fn colon_looks_up_an_error_code_and_bad_input_says_why() {
+        let mut app = failing_app();
+        app.on_key(key(KeyCode::Char(':')));
+        assert_eq!(app.code_input.as_deref(), Some(""));
+        // Keys that cannot be part of a code are ignored; q does not quit while typing.
+        for c in "0xCAA8-2EE2q".chars() {
+            assert_eq!(app.on_key(key(KeyCode::Char(c))), Flow::Continue);
+        }
+        assert_eq!(app.code_input.as_deref(), Some("0xCAA82EE2"));
+        app.on_key(key(KeyCode::Enter));
+        assert_eq!(
+            (app.code_input.as_ref(), &app.overlay),
+            (None, &Overlay::Explain(0xCAA8_2EE2))
+        );
+        app.on_key(key(KeyCode::Esc));
+        assert_eq!(app.overlay, Overlay::None);
+        // Too large for a code: the status line says so and nothing opens.
+        app.on_key(key(KeyCode::Char(':')));
+        for c in "99999999999".chars() {
+            app.on_key(key(KeyCode::Char(c)));
+        }
+        app.on_key(key(KeyCode::Enter));
+        assert_eq!(app.overlay, Overlay::None);
+        assert!(app.status_line().is_some());
+        assert!(app.outbox.is_empty(), "a lookup sends nothing to the monitor");
     }
 
     #[test]

@@ -111,6 +111,14 @@ pub const BINDINGS: &[Binding] = &[
         "export a report of the session (Markdown and JSON)",
         false,
     ),
+    b(
+        "explain",
+        ":",
+        ":",
+        "explain",
+        "explain a sign-in or activation error code (type it, e.g. 0xCAA82EE2, then Enter)",
+        false,
+    ),
     b("theme", "t", "t", "theme", "switch to the next theme", false),
     b("help", "?", "?", "help", "show or hide this help", false),
     b(

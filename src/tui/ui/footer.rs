@@ -13,9 +13,16 @@ use crate::tui::keys::binding;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme();
-    if let Some(text) = &app.marker_input {
-        let prompt = "Marker: ";
-        let hint = "  (Enter adds, Esc cancels)";
+    let input = match (&app.marker_input, &app.code_input) {
+        (Some(text), _) => Some((text, "Marker: ", "  (Enter adds, Esc cancels)")),
+        (None, Some(text)) => Some((
+            text,
+            "Error code: ",
+            "  (e.g. 0xCAA82EE2; Enter explains, Esc cancels)",
+        )),
+        (None, None) => None,
+    };
+    if let Some((text, prompt, hint)) = input {
         let room = usize::from(area.width)
             .saturating_sub(prompt.len() + hint.len() + 1)
             .max(1);
@@ -62,6 +69,12 @@ fn hints(app: &App) -> Vec<(&'static str, String)> {
     };
     match app.overlay {
         Overlay::Help => vec![("Esc/?", "close".into()), ("j/k", "scroll".into()), h("quit")],
+        Overlay::Explain(_) => vec![
+            ("Esc/Enter", "close".into()),
+            ("j/k", "scroll".into()),
+            (":", "another code".into()),
+            h("quit"),
+        ],
         Overlay::Detail(_) => {
             vec![
                 ("Esc/Enter", "close".into()),
@@ -102,6 +115,7 @@ fn hints(app: &App) -> Vec<(&'static str, String)> {
                 v.push(h("marker"));
             }
             v.push(h("export"));
+            v.push(h("explain"));
             v.push(h("theme"));
             v
         }

@@ -30,6 +30,7 @@
 mod checks;
 mod detail;
 mod events;
+mod explain;
 mod footer;
 mod header;
 mod help;
@@ -91,6 +92,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Overlay::None => {}
         Overlay::Help => help::render(frame, area, app),
         Overlay::Detail(id) => detail::render(frame, area, app, id),
+        Overlay::Explain(code) => explain::render(frame, area, app, *code),
     }
 }
 

@@ -145,6 +145,20 @@ fn help_overlay_lists_every_key() {
 }
 
 #[test]
+fn colon_opens_the_error_code_explanation() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::default());
+    keys(&mut app, &[KeyCode::Char(':')]);
+    let typing = screen(&app, 100, 36);
+    assert!(typing.contains("Error code: "), "{typing}");
+    let code: Vec<KeyCode> = "caa70004".chars().map(KeyCode::Char).collect();
+    keys(&mut app, &code);
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app, 100, 36);
+    assert!(s.contains("Error code 0xCAA70004"), "{s}");
+    insta::assert_snapshot!("explain_100x36", s);
+}
+
+#[test]
 fn too_small_notice_names_the_minimum() {
     let app = fixtures::app(fixtures::failing(), Theme::default());
     let s = screen(&app, 40, 10);
