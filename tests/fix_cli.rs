@@ -189,3 +189,57 @@ fn windows_fixes_say_so_elsewhere() {
     let o = p.run(&["fix", "no-such-fix"]);
     assert_eq!(o.status.code(), Some(3));
 }
+
+/// The typed confirmation on a real terminal: `script` (util-linux) gives m365mon a
+/// pseudo-terminal whose input is what we type. Anything but `yes` refuses; `yes` applies.
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_only_a_typed_yes_applies() {
+    use std::io::Write;
+    if Command::new("script").arg("--version").output().is_err() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED on_a_terminal_only_a_typed_yes_applies: no `script` (util-linux) to make a terminal"
+        );
+        return;
+    }
+    let p = Profile::new();
+    let before = tree(&p.local);
+    let typed = |answer: &str, args: &str| -> Output {
+        let mut child = Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} {args}", env!("CARGO_BIN_EXE_m365mon")),
+                "/dev/null",
+            ])
+            .env("LOCALAPPDATA", &p.local)
+            .env("XDG_DATA_HOME", &p.data)
+            .env("XDG_CONFIG_HOME", &p.config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run script");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    for answer in ["no", "y", "YES please"] {
+        let o = typed(answer, "fix clear-token-broker-cache --allow-fixes");
+        assert_eq!(o.status.code(), Some(3), "{answer}: {}", text(&o));
+        assert!(text(&o).contains("Type yes"), "{}", text(&o));
+        assert_eq!(tree(&p.local), before, "{answer} changed something");
+    }
+    let o = typed("yes", "fix clear-token-broker-cache --allow-fixes");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read_dir(p.local.join(BROKER)).unwrap().count(), 0);
+    let o = typed("nope", "undo");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let o = typed("yes", "undo");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(tree(&p.local), before);
+}

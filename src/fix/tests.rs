@@ -81,6 +81,7 @@ fn host() -> SystemHost {
 #[test]
 fn every_fix_links_an_existing_remediation_entry() {
     let mut ids: Vec<&str> = CATALOGUE.iter().map(|f| f.id).collect();
+    ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 5);
     for f in CATALOGUE {
@@ -212,6 +213,10 @@ fn apply_backs_up_then_empties_the_caches_and_undo_restores_them_byte_for_byte()
     assert!(j.steps.iter().all(|s| s.state == StepState::Restored));
     // Nothing left to undo; naming it explicitly says why.
     assert!(find_for_undo(backups.path(), None).is_err());
+    assert!(
+        !folder.join("journal.json.tmp").exists(),
+        "no half-written journal left"
+    );
     let again = undo(&h, &folder, j);
     assert!(
         matches!(&again.outcome, Outcome::NotStarted { error } if error.contains("undone")),
