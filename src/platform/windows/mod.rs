@@ -6,8 +6,8 @@
 //! with fixtures on every OS. The value types live outside `#[cfg(windows)]` for that
 //! reason; only the calls themselves are Windows-only.
 //!
-//! Everything here only reads. The few writers (test helpers that put a credential into
-//! Credential Manager) are compiled for tests only.
+//! The checks only read; the opt-in fixes (`src/fix`) write through `registry_write`,
+//! `credentials_write` and `winhttp_proxy`, always after a verified backup.
 
 pub mod credentials;
 pub mod credentials_write;
