@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
-cargo build --release --quiet
-bin=target/release/m365mon
+# M365MON_BIN=path skips the build (e.g. to measure a given binary).
+[ -n "${M365MON_BIN:-}" ] || cargo build --release --quiet
+bin=${M365MON_BIN:-target/release/m365mon}
 work=$(mktemp -d)
 trap 'kill $lab_pid 2>/dev/null || true; wait $lab_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 $bin lab serve --scenario slow --state-file "$work/state.json" >/dev/null 2>&1 &
