@@ -41,6 +41,7 @@ pub struct TlsFailure {
 struct CapturingVerifier {
     inner: Arc<WebPkiServerVerifier>,
     seen: Mutex<Vec<CertificateDer<'static>>>,
+    verified: Arc<crate::probe::trust::VerifiedChains>,
 }
 
 impl ServerCertVerifier for CapturingVerifier {
@@ -57,8 +58,18 @@ impl ServerCertVerifier for CapturingVerifier {
             seen.push(end_entity.clone().into_owned());
             seen.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         }
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        let chain: Vec<&[u8]> = std::iter::once(end_entity.as_ref())
+            .chain(intermediates.iter().map(|c| c.as_ref()))
+            .collect();
+        let key = crate::probe::trust::VerifiedChains::key(&server_name.to_str(), &chain);
+        if self.verified.recently_verified(key) {
+            return Ok(ServerCertVerified::assertion());
+        }
+        let verdict =
+            self.inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
+        self.verified.remember(key);
+        Ok(verdict)
     }
 
     fn verify_tls12_signature(
@@ -110,6 +121,7 @@ pub async fn handshake(
     let verifier = Arc::new(CapturingVerifier {
         inner,
         seen: Mutex::new(Vec::new()),
+        verified: trust.verified.clone(),
     });
     let protocol_versions: &[&rustls::SupportedProtocolVersion] = match versions {
         Versions::Modern => &[&rustls::version::TLS13, &rustls::version::TLS12],
