@@ -147,6 +147,7 @@ async fn a_tls13_only_server_fails_tls12_while_the_normal_probe_passes() {
         expected_roots: vec!["TLS13 Only Test Root".into()],
         description: "test root".into(),
         provider: trust::provider(),
+        verified: Default::default(),
     };
     plan.settings
         .port_overrides
