@@ -248,7 +248,10 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
     {
         let ids: Vec<String> = open.iter().map(|c| c.id.clone()).collect();
         let tunnel = fact("network:vpn", "tunnel").unwrap_or_else(|| "unknown".into());
-        let adapter = fact("network:vpn", "interface")
+        // `vpn_interfaces` reads "tun0 (tun device), wg0 (WireGuard)": name the first.
+        let adapter = fact("network:vpn", "vpn_interfaces")
+            .filter(|i| i != "none")
+            .and_then(|i| i.split(" (").next().map(str::to_string))
             .map(|i| format!(" ({i})"))
             .unwrap_or_default();
         findings.push(Finding {
@@ -555,7 +558,11 @@ mod tests {
             ep("c.com", None),
             with_facts(
                 "network:vpn",
-                &[("vpn_up", "yes"), ("tunnel", "full"), ("interface", "tun0")],
+                &[
+                    ("vpn_up", "yes"),
+                    ("tunnel", "full"),
+                    ("vpn_interfaces", "tun0 (tun device)"),
+                ],
             ),
         ];
         let f = diagnose(&checks);

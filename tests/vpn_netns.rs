@@ -46,6 +46,35 @@ impl Netns {
         );
     }
 
+    /// Runs `check` once inside the namespace against a lab scenario: the whole report.
+    fn report(&self, scenario: &str) -> Value {
+        let bin = env!("CARGO_BIN_EXE_m365mon");
+        let out = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.0,
+                bin,
+                "check",
+                "--lab",
+                scenario,
+                "--format",
+                "json",
+                "--timeout",
+                "1",
+            ])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("ip netns exec m365mon");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{e}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
     /// Runs the monitor once inside the namespace and returns the `network:vpn` result.
     fn vpn_check(&self) -> Value {
         let bin = env!("CARGO_BIN_EXE_m365mon");
@@ -185,4 +214,49 @@ fn tun_device_split_then_full_then_policy_routed() {
         ("no", "none"),
         "{gone}"
     );
+}
+
+/// The root-cause rule "a VPN is up while endpoints fail": with a full-tunnel VPN up in the
+/// namespace and the lab's firewall scenario dropping the activation endpoints, the top
+/// finding points at the VPN (its DNS, routes or firewall) rather than at a firewall rule.
+#[test]
+fn endpoints_failing_with_a_full_tunnel_up_point_at_the_vpn() {
+    if !cfg!(target_os = "linux") || !is_root() || !have("ip") {
+        eprintln!("skipped: needs Linux, root and ip (network namespaces; runs in CI as root)");
+        return;
+    }
+    let ns = Netns(format!("m365mon-vpnrc-{}", std::process::id()));
+    let status = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
+    assert!(status.success(), "ip netns add failed");
+    ns.ip("link set lo up");
+    ns.ip("tuntap add dev m365t1 mode tun");
+    ns.ip("addr add 10.78.0.2/24 dev m365t1");
+    ns.ip("link set m365t1 up");
+    ns.ip("route add default dev m365t1");
+
+    let firewall = ns.report("firewall");
+    let top = &firewall["findings"][0];
+    assert_eq!(
+        (top["id"].as_str(), top["root_cause"].as_bool()),
+        (Some("vpn-in-path"), Some(true)),
+        "{top}"
+    );
+    assert!(top["title"].as_str().unwrap().contains("m365t1"), "{top}");
+    assert!(
+        top["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "endpoint:activation.sls.microsoft.com"),
+        "{top}"
+    );
+    // The same VPN with every endpoint healthy is no finding at all.
+    let healthy = ns.report("healthy");
+    let ids: Vec<&str> = healthy["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"vpn-in-path"), "{ids:?}");
 }
