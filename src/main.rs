@@ -27,8 +27,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread drives all the network I/O: a sweep is a few dozen sockets and a few
+    // milliseconds of crypto, so more workers only add threads, wake-ups and memory (the
+    // steady-state benchmark). The TUI draws on its own blocking thread, so keys never
+    // wait for a sweep.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
