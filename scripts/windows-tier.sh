@@ -29,18 +29,17 @@
 # made to report a GNU version (so ring uses __builtin_bswap rather than <stdlib.h>'s
 # _byteswap_ulong). The objects are only for the type-check; nothing is linked for MSVC.
 #
-# Timings measured here (2 cores, but shared with other agents' builds and five stray
-# busy processes, load 8-13, so wall time was inflated 3-6x; the tier prints CPU seconds
-# per step because those hardly depend on load). Cold = empty target/windows.
-#   step                                  wall under load    cpu
-#   install, all present                          2 s          0 s
-#   msvc check, cold (std + deps + ring)       ~340 s       ~520 s   (before boa_engine)
-#   msvc check, after Cargo.lock change        2106 s        236 s   (boa_engine added)
-#   msvc check, nothing changed                  20 s
-#   gnu build, cold (std + deps, lib tests)    1630 s      ~1180 s   (stopped by others'
-#                                                                     compile error)
-#   shim dll                                      1 s          1 s
-# Estimate on an idle CI machine: ~25 min cold for the whole tier (CPU/~1.6).
+# Timings measured 2026-11-27 from a fresh clone (empty target/windows), 2 cores shared
+# with one other build; the tier prints CPU seconds per step because those hardly depend
+# on load:
+#   step                                  wall       cpu
+#   msvc check, cold (std + deps + ring)   395 s      675 s
+#   gnu build, cold (std + deps, tests)   1099 s     1930 s
+#   shim dll                                 2 s        1 s
+#   Wine prefix                             10 s        0 s
+#   lib tests under Wine (395)              10 s        9 s
+#   m365mon.exe check --lab healthy          1 s
+# Whole tier, cold: ~25 min.
 
 set -euo pipefail
 
