@@ -33,3 +33,23 @@ pub mod tui;
 pub fn version() -> &'static str {
     env!("M365MON_VERSION")
 }
+
+/// `print!` for command output: a closed pipe (`m365mon remediation list | head`) ends the
+/// output quietly instead of panicking as `print!` does. Other write errors are ignored
+/// the same way: there is nowhere left to report them.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::write!(::std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` for command output; see [`out!`].
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stdout().lock(), $($arg)*);
+    }};
+}

@@ -31,10 +31,7 @@ fn main() -> ExitCode {
     // milliseconds of crypto, so more workers only add threads, wake-ups and memory (the
     // steady-state benchmark). The TUI draws on its own blocking thread, so keys never
     // wait for a sweep.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
@@ -137,23 +134,27 @@ async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Watch { jsonl }) => watch(&cli, *jsonl).await,
         Some(Command::Config { command }) => {
             match command {
-                ConfigCommand::Template => print!("{}", config::template()),
-                ConfigCommand::Path => print!("{}", config::path_report(cli.config.as_deref())),
+                ConfigCommand::Template => m365mon::out!("{}", config::template()),
+                ConfigCommand::Path => m365mon::out!("{}", config::path_report(cli.config.as_deref())),
             }
             ExitCode::SUCCESS
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(*shell, &mut Cli::command(), "m365mon", &mut std::io::stdout());
+            // Into memory first: clap_complete panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "m365mon", &mut script);
+            m365mon::out!("{}", String::from_utf8_lossy(&script));
             ExitCode::SUCCESS
         }
         Some(Command::Man) => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => fail(format!("cannot write the man page: {e}")),
         },
         Some(Command::Lab { command }) => match command {
             LabCommand::Scenarios => {
                 for (name, description) in Scenario::builtin_list() {
-                    println!("{name:<14} {description}");
+                    m365mon::outln!("{name:<14} {description}");
                 }
                 ExitCode::SUCCESS
             }
@@ -189,8 +190,8 @@ async fn dispatch(cli: Cli) -> ExitCode {
             command: RemediationCommand::List { format },
         }) => {
             match format {
-                ListFormat::Text => print!("{}", remediation::list_text()),
-                ListFormat::Json => println!("{}", pretty(&remediation::list_json())),
+                ListFormat::Text => m365mon::out!("{}", remediation::list_text()),
+                ListFormat::Json => m365mon::outln!("{}", pretty(&remediation::list_json())),
             }
             ExitCode::SUCCESS
         }
@@ -216,9 +217,9 @@ async fn dispatch(cli: Cli) -> ExitCode {
             match explain::explain(parsed) {
                 Some(x) => {
                     match format {
-                        ListFormat::Text => print!("{}", explain::render_text(&x)),
+                        ListFormat::Text => m365mon::out!("{}", explain::render_text(&x)),
                         ListFormat::Json => {
-                            println!("{}", pretty(&serde_json::to_value(&x).unwrap_or_default()))
+                            m365mon::outln!("{}", pretty(&serde_json::to_value(&x).unwrap_or_default()))
                         }
                     }
                     ExitCode::SUCCESS
@@ -258,7 +259,7 @@ fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
                     })
                 })
                 .collect();
-            println!("{}", pretty(&serde_json::Value::Array(rows)));
+            m365mon::outln!("{}", pretty(&serde_json::Value::Array(rows)));
         }
         ListFormat::Text => {
             let mut out = std::io::stdout().lock();

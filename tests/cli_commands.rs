@@ -412,3 +412,35 @@ fn log_file_gets_the_state_changes_and_the_terminal_gets_nothing_extra() {
     assert_eq!(code, 3);
     assert!(err.contains("--log-file /nonexistent/dir/x.log"), "{err}");
 }
+
+/// `m365mon remediation list | head -1`: the reader goes away early; the command ends
+/// quietly (no panic, exit 0) instead of `print!`'s "failed printing to stdout".
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/ms365-endpoints-worldwide-sample.json"
+    );
+    // Each output is larger than a pipe's buffer (64 KiB), so the writer is still writing
+    // when the reader goes away.
+    for args in [
+        &["remediation", "list", "--format", "json"][..],
+        &["completions", "bash"],
+        &["endpoints", "--format", "json", "--ms-endpoints", sample],
+    ] {
+        let mut child = m365mon(home.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end is closed here, before the command has written everything.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

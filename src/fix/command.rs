@@ -80,11 +80,11 @@ pub fn fix(id: Option<&str>, allow_fixes: bool, yes: bool, json: bool) -> u8 {
         if json {
             let v = json!({"mode": "dry-run", "fix": fix.id, "remediation": fix.remediation,
                 "steps": plan.steps, "notes": plan.notes});
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            crate::outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         } else {
-            print!("{}", render_plan(&plan));
+            crate::out!("{}", render_plan(&plan));
             if !plan.steps.is_empty() {
-                println!(
+                crate::outln!(
                     "Dry run: nothing was changed. To apply: m365mon fix {} --allow-fixes",
                     fix.id
                 );
@@ -93,12 +93,12 @@ pub fn fix(id: Option<&str>, allow_fixes: bool, yes: bool, json: bool) -> u8 {
         return OK;
     }
     if !json {
-        print!("{}", render_plan(&plan));
+        crate::out!("{}", render_plan(&plan));
         let _ = std::io::stdout().flush();
     }
     if plan.steps.is_empty() {
         if json {
-            println!("{}", json!({"fix": fix.id, "state": "nothing-to-do"}));
+            crate::outln!("{}", json!({"fix": fix.id, "state": "nothing-to-do"}));
         }
         return OK;
     }
@@ -122,10 +122,10 @@ fn list(json: bool) -> u8 {
                     "description": f.description, "windows_only": f.windows_only, "admin": f.admin})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return OK;
     }
-    println!("Fixes m365mon can carry out (a dry run unless --allow-fixes; a backup first; `m365mon undo` reverts):");
+    crate::outln!("Fixes m365mon can carry out (a dry run unless --allow-fixes; a backup first; `m365mon undo` reverts):");
     for f in CATALOGUE {
         let mut tags = vec![format!("remediation {}", f.remediation)];
         if f.windows_only {
@@ -134,9 +134,9 @@ fn list(json: bool) -> u8 {
         if f.admin {
             tags.push("admin".into());
         }
-        println!("  {:<27} {} [{}]", f.id, f.title, tags.join(", "));
+        crate::outln!("  {:<27} {} [{}]", f.id, f.title, tags.join(", "));
     }
-    println!("Dry run: m365mon fix ID    Apply: m365mon fix ID --allow-fixes [--yes]");
+    crate::outln!("Dry run: m365mon fix ID    Apply: m365mon fix ID --allow-fixes [--yes]");
     OK
 }
 
@@ -183,9 +183,9 @@ fn finish(report: &Report, json: bool, what: &str) -> u8 {
             .map(|s| json!({"item": s.item, "state": s.state, "error": s.error}))
             .collect();
         let v = json!({"state": state, "backup": report.folder, "message": message, "steps": steps});
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else if code == OK {
-        println!("{message}");
+        crate::outln!("{message}");
     } else {
         eprintln!("m365mon: {message}");
     }
@@ -207,9 +207,9 @@ pub fn undo_command(id: Option<&str>, list_only: bool, yes: bool) -> u8 {
     if get(&j.fix).is_some_and(|f| f.windows_only) && !cfg!(windows) {
         return refuse(format!("{} is a Windows fix; undo it on Windows", j.fix));
     }
-    println!("{}", describe(&j));
+    crate::outln!("{}", describe(&j));
     for s in j.steps.iter().filter(|s| s.state == journal::StepState::Done) {
-        println!("  restore {}", s.item);
+        crate::outln!("  restore {}", s.item);
     }
     if let Err(e) = confirm("m365mon will restore the items above from the backup.", yes) {
         return refuse(e);
@@ -239,14 +239,14 @@ fn describe(j: &Journal) -> String {
 fn list_journals(root: &Path) -> u8 {
     let all = journal::list(root);
     if all.is_empty() {
-        println!("No fix journals in {}", root.display());
+        crate::outln!("No fix journals in {}", root.display());
         return OK;
     }
-    println!("Fix journals in {} (oldest first):", root.display());
+    crate::outln!("Fix journals in {} (oldest first):", root.display());
     for (dir, j) in all {
         match j {
-            Ok(j) => println!("  {}", describe(&j)),
-            Err(e) => println!("  {}  unreadable: {e}", dir.display()),
+            Ok(j) => crate::outln!("  {}", describe(&j)),
+            Err(e) => crate::outln!("  {}  unreadable: {e}", dir.display()),
         }
     }
     OK
