@@ -375,7 +375,7 @@ pub fn failing() -> Snapshot {
             title: "WinHTTP and user proxy settings differ".into(),
             detail: "WinHTTP proxy: none; user proxy: proxy.contoso.com:8080".into(),
             checks: vec!["network:proxy".into()],
-            remediation_id: "firewall",
+            remediation_id: "proxy",
             root_cause: false,
         },
     ];

@@ -190,6 +190,21 @@ fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) {
             doc.verbatim(3, c.text, theme.command());
         }
     }
+    // Where the tool can carry the step out itself, say how (never from here: a fix
+    // changes the machine, so it runs as its own command, dry run first).
+    if let Some(fix) = crate::fix::for_remediation(r.id) {
+        doc.blank();
+        doc.para(
+            vec![Span::styled("m365mon can do this: ", theme.title())],
+            &format!(
+                "{} (see what would change, then add --allow-fixes; a backup comes first and `m365mon undo` reverts)",
+                fix.title
+            ),
+            theme.text(),
+            2,
+        );
+        doc.verbatim(3, &format!("m365mon fix {}", fix.id), theme.command());
+    }
     if !r.links.is_empty() {
         doc.blank();
         doc.line(Line::from(Span::styled("Learn more:", theme.title())));

@@ -286,3 +286,23 @@ fn every_size_from_200x60_down_to_10x4_and_back_draws_without_panicking() {
         );
     }
 }
+
+#[test]
+fn a_remediation_the_tool_can_carry_out_names_the_fix_command() {
+    let mut app = fixtures::app(fixtures::failing(), Theme::default());
+    // Walk the selection down to the proxy check (a warning in the network pane).
+    for _ in 0..40 {
+        if app.selected_check().is_some_and(|c| c.id == "network:proxy") {
+            break;
+        }
+        keys(&mut app, &[KeyCode::Char('j')]);
+    }
+    assert_eq!(app.selected_check().map(|c| c.id.as_str()), Some("network:proxy"));
+    // Tall enough that the whole entry shows without scrolling the panel.
+    let s = screen(&app, 160, 150);
+    assert!(s.contains("m365mon can do this"), "{s}");
+    assert!(s.contains("m365mon fix reset-winhttp-proxy"), "{s}");
+    // The top finding of this fixture (a firewall rule) has no fix: nothing is offered.
+    let top = fixtures::app(fixtures::failing(), Theme::default());
+    assert!(!screen(&top, 160, 150).contains("m365mon can do this"));
+}
