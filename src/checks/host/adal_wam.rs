@@ -17,6 +17,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "HKCU\\Software\\Microsoft\\Office\\16.0\\Common\\Identity",
     os: HostOs::Windows,
     reads: "HKCU Office 16.0 Common\\Identity (and its policy twin): EnableADAL, DisableADALatopWAMOverride, DisableAADWAM",
+    remediation: Some("adal-wam"),
 };
 
 pub const IDENTITY: &str = "Software\\Microsoft\\Office\\16.0\\Common\\Identity";
@@ -93,9 +94,6 @@ pub fn check(k: &IdentityKeys) -> CheckResult {
         if let Some(v) = k.policy.value(name) {
             fact(&mut r, &format!("{name} (policy)"), v.to_string());
         }
-    }
-    if status != Status::Pass {
-        r.remediation = Some("adal-wam".into());
     }
     r
 }

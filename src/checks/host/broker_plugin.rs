@@ -22,6 +22,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "Microsoft.AAD.BrokerPlugin.exe",
     os: HostOs::Windows,
     reads: "the process list (Microsoft.AAD.BrokerPlugin.exe, security and VPN agents) and the broker's package folder",
+    remediation: None,
 };
 
 /// The broker's process name.

@@ -15,6 +15,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "Citrix session",
     os: HostOs::Windows,
     reads: "SESSIONNAME, HKLM\\SOFTWARE\\Citrix\\VirtualDesktopAgent and ClickToRun SharedComputerLicensing",
+    remediation: Some("citrix"),
 };
 
 pub fn check(s: &SessionFacts) -> CheckResult {
@@ -66,9 +67,6 @@ pub fn check(s: &SessionFacts) -> CheckResult {
         if s.multi_session { "yes" } else { "no" },
     );
     fact(&mut r, "known issue", "Microsoft 365 Apps opened as published apps from a Citrix server can fail to activate: a Citrix-side issue");
-    if status != Status::Pass {
-        r.remediation = Some("citrix".into());
-    }
     r
 }
 

@@ -21,6 +21,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "dsregcmd /status",
     os: HostOs::Windows,
     reads: "the output of `dsregcmd /status` run as the user (join state, PRT, AcquirePrtDiagnostics)",
+    remediation: None,
 };
 
 /// A PRT is renewed every few hours while in use; two weeks without renewal means it

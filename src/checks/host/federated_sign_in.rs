@@ -18,6 +18,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "HKCU\\Software\\Microsoft\\Office\\16.0\\Common Autoorgidgetkey",
     os: HostOs::Windows,
     reads: "Autoorgidgetkey under HKCU\\Software\\Microsoft\\Office\\16.0\\Common",
+    remediation: Some("federated-autoorgidgetkey"),
 };
 
 pub const KEY: &str = "Software\\Microsoft\\Office\\16.0\\Common";
@@ -58,9 +59,6 @@ pub fn check(key: &Key, events: &EventFacts, now: DateTime<Utc>) -> CheckResult 
         "0xCAA20003 in the last 24 h",
         if invalid_grant { "yes" } else { "no" },
     );
-    if status != Status::Pass {
-        r.remediation = Some("federated-autoorgidgetkey".into());
-    }
     r
 }
 
@@ -70,11 +68,7 @@ mod tests {
     use crate::checks::host::sign_in_errors::AadEvent;
     use crate::platform::windows::registry::Hive;
 
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-05-14T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::checks::host::test_now as now;
 
     #[test]
     fn states_of_the_value() {

@@ -15,6 +15,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "Office apps in /Applications",
     os: HostOs::MacOs,
     reads: "/Applications/Microsoft *.app and Spotlight (mdfind) for other copies of the Office apps",
+    remediation: Some("mac-keychain"),
 };
 
 pub fn check(found: &Result<Vec<AppLocation>, String>) -> CheckResult {
@@ -71,9 +72,6 @@ pub fn check(found: &Result<Vec<AppLocation>, String>) -> CheckResult {
             format!("; also {}", a.elsewhere.join(", "))
         };
         fact(&mut r, a.name, format!("{place}{other}"));
-    }
-    if status != Status::Pass {
-        r.remediation = Some("mac-keychain".into());
     }
     r
 }

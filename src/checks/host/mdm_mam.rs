@@ -18,6 +18,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "device management enrolment",
     os: HostOs::Windows,
     reads: "HKLM\\SOFTWARE\\Microsoft\\Enrollments\\* (ProviderID, UPN, EnrollmentType, EnrollmentState)",
+    remediation: Some("mdm-mam"),
 };
 
 pub const ENROLLMENTS: &str = "SOFTWARE\\Microsoft\\Enrollments";
@@ -126,9 +127,6 @@ pub fn check(f: &EnrollmentFacts) -> CheckResult {
             "if sign-in fails during enrolment",
             "an Intune administrator can set the MDM and MAM user scope to None (remediation mdm-mam)",
         );
-    }
-    if status != Status::Pass {
-        r.remediation = Some("mdm-mam".into());
     }
     r
 }

@@ -76,6 +76,9 @@ pub struct HostCheck {
     pub os: HostOs,
     /// What it reads, for the skip reason on other OSes.
     pub reads: &'static str,
+    /// The remediation entry a warning or failure of this check leads to; `None` where the
+    /// check picks one from what it found (an error code, the broker's state).
+    pub remediation: Option<&'static str>,
 }
 
 /// Every host check, in report order (roughly the article's order).
@@ -98,9 +101,14 @@ pub const CHECKS: &[HostCheck] = &[
     mac_office_location::CHECK,
 ];
 
-/// A host check result with no facts yet.
+/// A host check result with no facts yet; a warning or failure carries the check's
+/// remediation entry.
 pub(crate) fn result(check: &HostCheck, status: Status, summary: impl Into<String>) -> CheckResult {
-    CheckResult::simple(check.id, CheckKind::Host, check.target, status, summary)
+    let mut r = CheckResult::simple(check.id, CheckKind::Host, check.target, status, summary);
+    if matches!(status, Status::Warn | Status::Fail) {
+        r.remediation = check.remediation.map(str::to_owned);
+    }
+    r
 }
 
 /// Adds a fact (key, value) for the detail view.
@@ -121,6 +129,14 @@ pub fn elsewhere(check: &HostCheck) -> CheckResult {
         format!("m365mon runs on {} here", std::env::consts::OS),
     );
     r
+}
+
+/// The fixed "now" of the host checks' tests (a Tuesday noon, UTC).
+#[cfg(test)]
+pub(crate) fn test_now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2024-05-14T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// Time for the detail view: RFC 3339 in UTC, to the second.

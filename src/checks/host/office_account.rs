@@ -20,6 +20,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "accounts signed in to Office",
     os: HostOs::Windows,
     reads: "HKCU Office 16.0 Common\\Identity\\Identities (EmailAddress, SignInName, ProviderId)",
+    remediation: Some("sign-out-sign-in"),
 };
 
 pub const IDENTITIES: &str = "Software\\Microsoft\\Office\\16.0\\Common\\Identity\\Identities";
@@ -179,9 +180,6 @@ pub fn check(f: &AccountFacts) -> CheckResult {
             "account",
             format!("{} ({}{provider})", i.shown(), i.kind.label()),
         );
-    }
-    if status != Status::Pass {
-        r.remediation = Some("sign-out-sign-in".into());
     }
     r
 }

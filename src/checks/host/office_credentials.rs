@@ -16,6 +16,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "Credential Manager: MicrosoftOffice16 entries",
     os: HostOs::Windows,
     reads: "the target names of Credential Manager entries starting with MicrosoftOffice16 (CredEnumerateW; never secrets)",
+    remediation: Some("office-credentials"),
 };
 
 /// Target prefix of Office 2016 and later (Microsoft 365 Apps included).
@@ -100,9 +101,6 @@ pub fn check(listed: &Result<Vec<StoredCredential>, String>) -> CheckResult {
             office.len()
         ),
     );
-    if status != Status::Pass {
-        r.remediation = Some("office-credentials".into());
-    }
     r
 }
 

@@ -16,6 +16,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "Windows version",
     os: HostOs::Windows,
     reads: "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion (build, product, service pack)",
+    remediation: None,
 };
 
 pub const KEY: &str = "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion";

@@ -20,6 +20,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "HKLM\\...\\Protect\\Providers\\df9d8cd0-1501-11d1-8c7a-00c04fc297eb",
     os: HostOs::Windows,
     reads: "ProtectionPolicy under HKLM\\Software\\Microsoft\\Cryptography\\Protect\\Providers\\df9d8cd0-1501-11d1-8c7a-00c04fc297eb",
+    remediation: Some("protection-policy"),
 };
 
 pub const KEY: &str =
@@ -80,9 +81,6 @@ pub fn check(key: &Key, events: &EventFacts, now: DateTime<Utc>) -> CheckResult 
         "when it helps",
         "Office cannot protect or read its tokens (key errors), typically on domain-joined machines",
     );
-    if status != Status::Pass {
-        r.remediation = Some("protection-policy".into());
-    }
     r
 }
 
@@ -92,11 +90,7 @@ mod tests {
     use crate::checks::host::sign_in_errors::AadEvent;
     use crate::platform::windows::registry::Hive;
 
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-05-14T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::checks::host::test_now as now;
 
     fn key(v: Option<RegValue>) -> Key {
         match v {

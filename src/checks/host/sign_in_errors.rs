@@ -19,6 +19,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "Microsoft-Windows-AAD/Operational",
     os: HostOs::Windows,
     reads: "the 20 latest errors of the Microsoft-Windows-AAD/Operational event log (wevtutil, XML)",
+    remediation: None,
 };
 
 pub const LOG: &str = "Microsoft-Windows-AAD/Operational";
@@ -278,11 +279,7 @@ mod tests {
         .unwrap()
     }
 
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-05-14T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::checks::host::test_now as now;
 
     #[test]
     fn codes_are_read_in_every_form_events_use() {

@@ -23,6 +23,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "TLS 1.2 switches (SCHANNEL, WinHTTP, Internet Options)",
     os: HostOs::Windows,
     reads: "HKLM SCHANNEL TLS 1.2 Client, WinHTTP DefaultSecureProtocols (and Wow6432Node), HKCU Internet Settings SecureProtocols",
+    remediation: Some("tls12-old-windows"),
 };
 
 pub const SCHANNEL: &str =
@@ -219,9 +220,6 @@ pub fn check(f: &TlsFacts, generation: Option<Generation>) -> CheckResult {
     );
     for p in problems.iter().skip(1) {
         fact(&mut r, "also", p.text.clone());
-    }
-    if status != Status::Pass {
-        r.remediation = Some("tls12-old-windows".into());
     }
     r
 }

@@ -21,6 +21,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "TokenBroker account caches",
     os: HostOs::Windows,
     reads: "file counts, sizes and times under %LOCALAPPDATA%\\Packages\\...\\AC\\TokenBroker\\Accounts (never the files)",
+    remediation: Some("brokerplugin-reset"),
 };
 
 /// The two caches, below `%LOCALAPPDATA%`: (label, path).
@@ -170,9 +171,6 @@ pub fn check(caches: Option<&[CacheDir]>) -> CheckResult {
         "if sign-in fails while the broker runs",
         "back up and empty both caches: remediation brokerplugin-reset",
     );
-    if status != Status::Pass {
-        r.remediation = Some("brokerplugin-reset".into());
-    }
     r
 }
 

@@ -18,6 +18,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "virtual desktop / remote session",
     os: HostOs::Windows,
     reads: "SESSIONNAME, the Windows edition, ClickToRun SharedComputerLicensing and HKLM\\SOFTWARE\\Policies\\FSLogix\\ODFC",
+    remediation: Some("vdi-sso"),
 };
 
 pub fn check(s: &SessionFacts) -> CheckResult {
@@ -72,9 +73,6 @@ pub fn check(s: &SessionFacts) -> CheckResult {
         fact(&mut r, "FSLogix Office container", include);
     }
     fact(&mut r, "advice", "keep Office credentials out of generic profile roaming; on non-persistent desktops set up Seamless SSO");
-    if status != Status::Pass {
-        r.remediation = Some("vdi-sso".into());
-    }
     r
 }
 

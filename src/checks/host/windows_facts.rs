@@ -166,11 +166,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-05-14T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::checks::host::test_now as now;
 
     #[test]
     fn a_healthy_machine_has_no_warning_or_failure() {

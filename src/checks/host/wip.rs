@@ -20,6 +20,7 @@ pub const CHECK: HostCheck = HostCheck {
     target: "Windows Information Protection",
     os: HostOs::Windows,
     reads: "EDPEnforcementLevel under HKLM\\SOFTWARE\\Microsoft\\PolicyManager\\current\\device\\DataProtection and 0x80070164 in the AAD event log",
+    remediation: Some("wip"),
 };
 
 pub const POLICY: &str = "SOFTWARE\\Microsoft\\PolicyManager\\current\\device\\DataProtection";
@@ -70,9 +71,6 @@ pub fn check(policy: &Key, events: &EventFacts, now: DateTime<Utc>) -> CheckResu
         "0x80070164 in the last 24 h",
         if blocked { "yes" } else { "no" },
     );
-    if status != Status::Pass {
-        r.remediation = Some("wip".into());
-    }
     r
 }
 
@@ -82,11 +80,7 @@ mod tests {
     use crate::checks::host::sign_in_errors::AadEvent;
     use crate::platform::windows::registry::Hive;
 
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-05-14T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::checks::host::test_now as now;
 
     fn none() -> EventFacts {
         EventFacts::Read(vec![])
