@@ -581,26 +581,7 @@ mod tests {
 
     #[test]
     fn every_cause_maps_to_an_existing_remediation() {
-        use Cause::*;
-        for c in [
-            DnsNxdomain,
-            DnsServfail,
-            DnsTimeout,
-            TcpRefused,
-            TcpTimeout,
-            TcpReset,
-            TlsUntrusted,
-            TlsWrongName,
-            TlsExpired,
-            TlsIntercepted,
-            TlsHandshake,
-            TlsTimeout,
-            HttpProxyAuth,
-            HttpBlocked,
-            HttpTimeout,
-            HttpProtocol,
-            Other,
-        ] {
+        for c in crate::remediation::all_causes() {
             let (_, rem, _) = by_cause(c);
             assert!(
                 crate::remediation::get(rem).is_some(),

@@ -77,38 +77,27 @@ impl Netns {
 
     /// Runs the monitor once inside the namespace and returns the `network:vpn` result.
     fn vpn_check(&self) -> Value {
-        let bin = env!("CARGO_BIN_EXE_m365mon");
-        let out = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.0,
-                bin,
-                "check",
-                "--lab",
-                "healthy",
-                "--format",
-                "json",
-                "--timeout",
-                "1",
-            ])
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("ip netns exec m365mon");
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{e}: {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        report["checks"]
+        self.report("healthy")["checks"]
             .as_array()
             .unwrap()
             .iter()
             .find(|c| c["id"] == "network:vpn")
             .expect("network:vpn in the report")
             .clone()
+    }
+
+    /// A new namespace with loopback up, or `None` (with the reason printed) where
+    /// namespaces cannot be made.
+    fn create(tag: &str) -> Option<Netns> {
+        if !cfg!(target_os = "linux") || !is_root() || !have("ip") {
+            eprintln!("skipped: needs Linux, root and ip (network namespaces; runs in CI as root)");
+            return None;
+        }
+        let ns = Netns(format!("m365mon-{tag}-{}", std::process::id()));
+        let status = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
+        assert!(status.success(), "ip netns add failed");
+        ns.ip("link set lo up");
+        Some(ns)
     }
 }
 
@@ -131,14 +120,9 @@ fn fact(check: &Value, key: &str) -> String {
 
 #[test]
 fn tun_device_split_then_full_then_policy_routed() {
-    if !cfg!(target_os = "linux") || !is_root() || !have("ip") {
-        eprintln!("skipped: needs Linux, root and ip (network namespaces; runs in CI as root)");
+    let Some(ns) = Netns::create("vpn") else {
         return;
-    }
-    let ns = Netns(format!("m365mon-vpn-{}", std::process::id()));
-    let status = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
-    assert!(status.success(), "ip netns add failed");
-    ns.ip("link set lo up");
+    };
     ns.ip("link add eth0 type veth peer name eth0p");
     ns.ip("addr add 192.168.50.2/24 dev eth0");
     ns.ip("link set eth0p up");
@@ -221,14 +205,9 @@ fn tun_device_split_then_full_then_policy_routed() {
 /// finding points at the VPN (its DNS, routes or firewall) rather than at a firewall rule.
 #[test]
 fn endpoints_failing_with_a_full_tunnel_up_point_at_the_vpn() {
-    if !cfg!(target_os = "linux") || !is_root() || !have("ip") {
-        eprintln!("skipped: needs Linux, root and ip (network namespaces; runs in CI as root)");
+    let Some(ns) = Netns::create("vpnrc") else {
         return;
-    }
-    let ns = Netns(format!("m365mon-vpnrc-{}", std::process::id()));
-    let status = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
-    assert!(status.success(), "ip netns add failed");
-    ns.ip("link set lo up");
+    };
     ns.ip("tuntap add dev m365t1 mode tun");
     ns.ip("addr add 10.78.0.2/24 dev m365t1");
     ns.ip("link set m365t1 up");
