@@ -335,14 +335,12 @@ async fn live(cli: &Cli) -> ExitCode {
     if !tui::stdout_is_terminal() {
         return fail("standard output is not a terminal, so the live monitor cannot run here. For a one-shot report use `m365mon check` (or `m365mon check --format json`).");
     }
-    let session = match Session::prepare(&session_options(cli)).await {
-        Ok(s) => s,
-        Err(e) => return fail(e),
+    let polling = match Polling::start(cli).await {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let interval = Duration::from_secs_f64(cli.monitor.interval);
-    let mon = monitor::start(session.plan.clone(), session.host.clone(), interval);
-    let shutdown = Arc::new(AtomicBool::new(false));
-    spawn_signal_watch(shutdown.clone());
+    let mon = &polling.monitor;
+    let shutdown = shutdown_flag();
     let export_dir = cli
         .monitor
         .export_dir
@@ -384,10 +382,7 @@ async fn live(cli: &Cli) -> ExitCode {
     if let Some(task) = metrics {
         task.abort();
     }
-    mon.task.abort();
-    if let Some(lab) = session.lab {
-        lab.shutdown().await;
-    }
+    polling.stop().await;
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => fail(format!("{e:#}")),
@@ -423,6 +418,29 @@ fn spawn_signal_watch(flag: Arc<AtomicBool>) {
     });
 }
 
+/// A session being swept on the interval: what the monitor, `serve` and `watch` share.
+struct Polling {
+    session: Session,
+    monitor: monitor::Monitor,
+}
+
+impl Polling {
+    async fn start(cli: &Cli) -> Result<Polling, ExitCode> {
+        let session = Session::prepare(&session_options(cli)).await.map_err(fail)?;
+        let interval = Duration::from_secs_f64(cli.monitor.interval);
+        let monitor = monitor::start(session.plan.clone(), session.host.clone(), interval);
+        Ok(Polling { session, monitor })
+    }
+
+    /// Stops the sweeps, then the embedded lab if there is one.
+    async fn stop(self) {
+        self.monitor.task.abort();
+        if let Some(lab) = self.session.lab {
+            lab.shutdown().await;
+        }
+    }
+}
+
 /// Resolves once the shutdown flag is set (by a signal, or by the TUI on quit).
 async fn wait_for(flag: Arc<AtomicBool>) {
     while !flag.load(Ordering::SeqCst) {
@@ -440,12 +458,11 @@ fn shutdown_flag() -> Arc<AtomicBool> {
 /// `m365mon serve`: polls like the monitor, without a terminal; serves /metrics and the
 /// state as JSON until interrupted.
 async fn serve(cli: &Cli, listen: std::net::SocketAddr) -> ExitCode {
-    let session = match Session::prepare(&session_options(cli)).await {
-        Ok(s) => s,
-        Err(e) => return fail(e),
+    let polling = match Polling::start(cli).await {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let interval = Duration::from_secs_f64(cli.monitor.interval);
-    let mon = monitor::start(session.plan.clone(), session.host.clone(), interval);
+    let mon = &polling.monitor;
     let stop = shutdown_flag();
     let result = exporter::serve(
         mon.handle.clone(),
@@ -454,10 +471,7 @@ async fn serve(cli: &Cli, listen: std::net::SocketAddr) -> ExitCode {
         wait_for(stop),
     )
     .await;
-    mon.task.abort();
-    if let Some(lab) = session.lab {
-        lab.shutdown().await;
-    }
+    polling.stop().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
@@ -496,12 +510,11 @@ async fn attach(cli: &Cli, url: &str) -> ExitCode {
 
 /// `m365mon watch [--jsonl]`: a line per sweep and per state change on standard output.
 async fn watch(cli: &Cli, jsonl: bool) -> ExitCode {
-    let session = match Session::prepare(&session_options(cli)).await {
-        Ok(s) => s,
-        Err(e) => return fail(e),
+    let polling = match Polling::start(cli).await {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let interval = Duration::from_secs_f64(cli.monitor.interval);
-    let mon = monitor::start(session.plan.clone(), session.host.clone(), interval);
+    let mon = &polling.monitor;
     let stop = shutdown_flag();
     let format = if jsonl {
         stream::Format::Jsonl
@@ -509,10 +522,7 @@ async fn watch(cli: &Cli, jsonl: bool) -> ExitCode {
         stream::Format::Text
     };
     let result = stream::watch(mon.handle.clone(), std::io::stdout(), format, wait_for(stop)).await;
-    mon.task.abort();
-    if let Some(lab) = session.lab {
-        lab.shutdown().await;
-    }
+    polling.stop().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot write to standard output: {e}")),
