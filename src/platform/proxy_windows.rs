@@ -6,16 +6,16 @@
 //! - the signed-in user's settings (the "Internet Options" / Settings > Proxy ones, which
 //!   WinINet and browsers use), including a PAC URL and WPAD auto-detection.
 //!
-//! This is the only file with `unsafe`: two calls that fill C structs with strings the
-//! caller must free with `GlobalFree`.
+//! The user's settings come from a call that fills a C struct with strings the caller
+//! must free with `GlobalFree`, hence the `unsafe` here; the machine-wide default is read
+//! through `platform::windows::winhttp_proxy`, which the WinHTTP proxy fix also uses.
 
 #![allow(unsafe_code)]
 
 use windows_sys::core::PWSTR;
 use windows_sys::Win32::Foundation::GlobalFree;
 use windows_sys::Win32::Networking::WinHttp::{
-    WinHttpGetDefaultProxyConfiguration, WinHttpGetIEProxyConfigForCurrentUser,
-    WINHTTP_ACCESS_TYPE_NAMED_PROXY, WINHTTP_CURRENT_USER_IE_PROXY_CONFIG, WINHTTP_PROXY_INFO,
+    WinHttpGetIEProxyConfigForCurrentUser, WINHTTP_CURRENT_USER_IE_PROXY_CONFIG,
 };
 
 use crate::checks::proxy::ProxySetting;
@@ -42,20 +42,14 @@ unsafe fn take(p: PWSTR) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// WinHTTP's machine-wide default proxy.
+/// WinHTTP's machine-wide default proxy, read by the same call the WinHTTP proxy fix uses
+/// (`platform::windows::winhttp_proxy`).
 pub fn winhttp_default() -> Result<ProxySetting, String> {
-    let mut info = WINHTTP_PROXY_INFO::default();
-    // SAFETY: `info` is a valid, writable struct; on success WinHTTP fills its strings.
-    let ok = unsafe { WinHttpGetDefaultProxyConfiguration(&mut info) };
-    if ok == 0 {
-        return Err(format!(
-            "WinHttpGetDefaultProxyConfiguration failed: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // SAFETY: both strings come from the call above and are taken once each.
-    let (proxy, bypass) = unsafe { (take(info.lpszProxy), take(info.lpszProxyBypass)) };
-    let named = info.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY;
+    use crate::platform::windows::winhttp_proxy::{self, ACCESS_NAMED_PROXY};
+    let p = winhttp_proxy::get()?;
+    let trim = |s: Option<String>| s.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let (proxy, bypass) = (trim(p.proxy), trim(p.bypass));
+    let named = p.access_type == ACCESS_NAMED_PROXY;
     Ok(ProxySetting::from_windows(
         if named { proxy.as_deref() } else { None },
         bypass.as_deref(),
