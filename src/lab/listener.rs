@@ -141,6 +141,20 @@ pub async fn run(
     };
     let mut conns = JoinSet::new();
     loop {
+        // Reconcile on every turn, not only when the timer fires: a connection accepted at
+        // the instant of a change would otherwise win the select, the next turn would
+        // schedule the change after that, and the fault would be skipped altogether.
+        let want = want_now();
+        if current != Some(want) {
+            let prev = std::mem::replace(&mut live, Live::Lost);
+            match enter(want, prev, addr).await {
+                Ok(next) => {
+                    live = next;
+                    current = Some(want);
+                }
+                Err(_) => current = None,
+            }
+        }
         let now = timeline.elapsed();
         let wake = match current {
             None => Some(now + REBIND_RETRY),
@@ -154,19 +168,7 @@ pub async fn run(
         };
         tokio::select! {
             _ = shutdown.changed() => break,
-            _ = sleep => {
-                let want = want_now();
-                if current != Some(want) {
-                    let prev = std::mem::replace(&mut live, Live::Lost);
-                    match enter(want, prev, addr).await {
-                        Ok(next) => {
-                            live = next;
-                            current = Some(want);
-                        }
-                        Err(_) => current = None,
-                    }
-                }
-            }
+            _ = sleep => {}
             accepted = accept(&live) => {
                 if let Ok((stream, _)) = accepted {
                     conns.spawn(serve_connection(stream, Arc::clone(&ep)));
