@@ -89,7 +89,7 @@ pub struct TargetArgs {
     #[arg(long, value_name = "DOMAIN", global = true, env = "M365MON_DOMAIN")]
     pub domain: Option<String>,
 
-    /// Microsoft 365 cloud: sets what the MSOID check expects and what the header shows
+    /// Microsoft 365 cloud: picks the built-in endpoint list and what the MSOID check expects
     #[arg(long, value_enum, value_name = "CLOUD", default_value_t = Instance::Worldwide, global = true, env = "M365MON_INSTANCE")]
     pub instance: Instance,
 }

@@ -513,7 +513,8 @@ pub fn template() -> String {
          # The tenant's custom domain: the msoid.<domain> DNS record is checked.\n\
          # domain = \"contoso.com\"\n\
          \n\
-         # Microsoft 365 cloud: worldwide, gcc-high, dod or china (21Vianet).\n\
+         # Microsoft 365 cloud: worldwide (also GCC), gcc-high, dod or china (21Vianet).\n\
+         # It picks the endpoints probed and what the MSOID check expects.\n\
          # instance = \"worldwide\"\n\
          \n\
          # Route the probes through this proxy (or \"direct\") instead of the machine's\n\

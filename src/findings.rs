@@ -271,18 +271,13 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
     }
 
     // Rule: only activation/licensing endpoints fail to connect -> a firewall rule forgot them.
-    let activation_hosts = [
-        "activation.sls.microsoft.com",
-        "ols.officeapps.live.com",
-        "officeclient.microsoft.com",
-    ];
     let is_activation = |c: &CheckResult| {
         let host =
             c.id.trim_start_matches("endpoint:")
-                .split('/')
+                .split(['/', ':'])
                 .next()
                 .unwrap_or("");
-        activation_hosts.contains(&host)
+        crate::catalog::cloud::is_activation_host(host)
     };
     let blocked = |c: &CheckResult| {
         matches!(

@@ -169,6 +169,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
                     Err(e) => return fail(e),
                 };
                 let catalog = match Catalog::load(
+                    cli.target.instance,
                     cli.target.endpoints.as_deref(),
                     cli.target.ms_endpoints.as_deref(),
                 ) {
@@ -239,6 +240,7 @@ fn pretty(v: &serde_json::Value) -> String {
 
 fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
     let catalog = match Catalog::load(
+        cli.target.instance,
         cli.target.endpoints.as_deref(),
         cli.target.ms_endpoints.as_deref(),
     ) {
@@ -267,22 +269,32 @@ fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
                 let probe = if e.probe { "probe" } else { "list " };
                 let cat = e.category.as_deref().unwrap_or("-");
                 let src = format!("{:?}", e.source).to_lowercase();
+                // Microsoft's endpoint-set ids, to find the row on the cloud's page.
+                let sets = if e.ms_ids.is_empty() {
+                    "-".to_string()
+                } else {
+                    e.ms_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+                };
                 let _ = writeln!(
                     out,
-                    "{probe}  {:<70} {:<9} {:<9} {}",
+                    "{probe}  {:<70} {:<9} set {:<5} {:<9} {}",
                     e.url(),
                     cat,
+                    sets,
                     src,
                     if e.required { "required" } else { "" }
                 );
             }
             let probed = catalog.probed().count();
+            let cloud = cli.target.instance;
             let _ = writeln!(
                 out,
-                "{} endpoints, {} probed, {} listed only",
+                "{} endpoints, {} probed, {} listed only; cloud {} (Microsoft's list: {})",
                 catalog.endpoints.len(),
                 probed,
-                catalog.endpoints.len() - probed
+                catalog.endpoints.len() - probed,
+                cloud.as_str(),
+                cloud.endpoints_page()
             );
         }
     }

@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::catalog::Instance;
 use crate::model::Cause;
 
 /// Which shell a command is for, so the panel can label it.
@@ -88,6 +89,11 @@ pub const FIND_ADMIN: &str = "https://support.microsoft.com/office/how-do-i-find
 
 const URLS_AND_IPS: &str = "https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges";
 const URLS_COMMON: &str = "https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges#microsoft-365-common-and-office-online";
+const GCC_HIGH_URLS: &str = Instance::GccHigh.endpoints_page();
+const DOD_URLS: &str = Instance::Dod.endpoints_page();
+const VIANET_URLS: &str = Instance::China.endpoints_page();
+const VIANET_MSOID: &str =
+    "https://learn.microsoft.com/microsoft-365/admin/services-in-china/purpose-of-cname";
 const MANAGING_ENDPOINTS: &str =
     "https://learn.microsoft.com/microsoft-365/enterprise/managing-office-365-endpoints";
 const IP_WEB_SERVICE: &str =
@@ -298,7 +304,7 @@ pub static ALL: &[Remediation] = &[
                 "curl -sI http://crl.microsoft.com/pki/crl/products/MicrosoftRootAuthority.crl",
             ),
         ],
-        links: &[ARTICLE, URLS_COMMON, IP_WEB_SERVICE],
+        links: &[ARTICLE, URLS_COMMON, IP_WEB_SERVICE, GCC_HIGH_URLS, DOD_URLS, VIANET_URLS],
         admin_only: true,
         article_section: Some(SEC_FIREWALL),
         leads_from: &["tcp-timeout", "tcp-refused"],
@@ -311,7 +317,8 @@ pub static ALL: &[Remediation] = &[
                   allow-lists often leave out.",
         steps: &[
             "Confirm the pattern here: login.microsoftonline.com passes while activation.sls.microsoft.com, \
-             ols.officeapps.live.com or officeclient.microsoft.com fail.",
+             ols.officeapps.live.com or officeclient.microsoft.com fail (for a 21Vianet tenant: \
+             login.partner.microsoftonline.cn passes, ols.officeapps.partner.office365.cn fails).",
             "Ask the network administrator to add those hosts (TCP 443) to the rule that already allows the \
              sign-in hosts.",
             "Have them search the firewall and proxy logs for these names: a category filter (software \
@@ -329,13 +336,14 @@ pub static ALL: &[Remediation] = &[
                 r#"for h in activation.sls.microsoft.com ols.officeapps.live.com officeclient.microsoft.com; do curl -s -o /dev/null --max-time 10 -w "$h %{http_code}\n" "https://$h/"; done"#,
             ),
         ],
-        links: &[ARTICLE, URLS_COMMON],
+        links: &[ARTICLE, URLS_COMMON, VIANET_URLS],
         admin_only: true,
         article_section: Some(SEC_FIREWALL),
         leads_from: &[
             "endpoint:activation.sls.microsoft.com",
             "endpoint:ols.officeapps.live.com/olsc",
             "endpoint:officeclient.microsoft.com",
+            "endpoint:ols.officeapps.partner.office365.cn",
         ],
     },
     Remediation {
@@ -654,6 +662,32 @@ pub static ALL: &[Remediation] = &[
         links: &[ARTICLE],
         admin_only: true,
         article_section: Some(SEC_CNAME),
+        leads_from: &["network:msoid"],
+    },
+    Remediation {
+        id: "msoid-china",
+        title: "A 21Vianet tenant's MSOID record is missing or wrong",
+        summary: "Tenants operated by 21Vianet need msoid.<domain> to be a CNAME for \
+                  clientconfig.partner.microsoftonline-p.net.cn on every custom domain. Without it Office signs in \
+                  through the default worldwide endpoint, which is slower; with any other target it cannot sign in.",
+        steps: &[
+            "Query the msoid record of each domain your users sign in with, from outside the company network \
+             (replace contoso.cn below).",
+            "At the DNS host, create the record, or correct it: alias msoid, type CNAME, target \
+             clientconfig.partner.microsoftonline-p.net.cn. If the 21Vianet admin center manages the zone, it \
+             sets the record itself.",
+            "Wait for the change to replicate, flush the DNS cache on affected machines, and sign in again.",
+            "If the tenant is not operated by 21Vianet, run this monitor with the right --instance instead: \
+             outside that cloud the record must not exist.",
+        ],
+        commands: &[
+            cmd("Look up the record", "nslookup -type=CNAME msoid.contoso.cn"),
+            ps("Look up the record", "Resolve-DnsName msoid.contoso.cn -Type CNAME"),
+            sh("Look up the record", "dig +short CNAME msoid.contoso.cn"),
+        ],
+        links: &[VIANET_MSOID, ARTICLE],
+        admin_only: true,
+        article_section: None,
         leads_from: &["network:msoid"],
     },
     Remediation {
@@ -1428,8 +1462,11 @@ mod tests {
 
     #[test]
     fn endpoint_leads_are_real_builtin_check_ids() {
-        let catalog = crate::catalog::Catalog::builtin();
-        let ids: Vec<String> = catalog.endpoints.iter().map(|e| e.check_id()).collect();
+        let ids: Vec<String> = Instance::ALL
+            .iter()
+            .flat_map(|&i| crate::catalog::Catalog::for_cloud(i).endpoints)
+            .map(|e| e.check_id())
+            .collect();
         for r in ALL {
             for lead in r.leads_from.iter().filter(|l| l.starts_with("endpoint:")) {
                 assert!(

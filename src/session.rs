@@ -149,7 +149,11 @@ fn apply_options(plan: &mut SweepPlan, opts: &SessionOptions, routes: Option<Rou
 impl Session {
     /// Loads inputs, starts or connects to a lab if asked, and builds the sweep plan.
     pub async fn prepare(opts: &SessionOptions) -> Result<Session, SetupError> {
-        let catalog = Catalog::load(opts.endpoints.as_deref(), opts.ms_endpoints.as_deref())?;
+        let catalog = Catalog::load(
+            opts.instance,
+            opts.endpoints.as_deref(),
+            opts.ms_endpoints.as_deref(),
+        )?;
         let endpoints = catalog.endpoints.clone();
         let routes = route_override(opts.proxy.as_deref(), opts.pac_url.as_deref())?;
         let instance = opts.instance.as_str();

@@ -1,12 +1,14 @@
 //! The endpoint catalog: which Microsoft 365 URLs are probed.
 //!
-//! The built-in catalog is the firewall list of the article "Sign in issues when
-//! activating Microsoft 365 Apps" (20 entries). A TOML file (`--endpoints`) can extend or
-//! replace it, and Microsoft's endpoint web service JSON (`--ms-endpoints`) can be imported
-//! on top. Every entry remembers where it came from, so the list a technician sees can be
-//! traced back to its source.
+//! The built-in catalog depends on the cloud (`--instance`, see [`cloud`]): for the
+//! worldwide cloud it is the firewall list of the article "Sign in issues when activating
+//! Microsoft 365 Apps" (20 entries); for GCC High, DoD and 21Vianet it is the sign-in and
+//! activation part of that cloud's published endpoint list. A TOML file (`--endpoints`) can
+//! extend or replace it, and Microsoft's endpoint web service JSON (`--ms-endpoints`) can be
+//! imported on top. Every entry remembers where it came from, so the list a technician sees
+//! can be traced back to its source.
 
-mod builtin;
+pub mod cloud;
 pub mod file;
 pub mod ms_json;
 
@@ -14,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::error::InputError;
+pub use cloud::Instance;
 
 /// How an endpoint is spoken to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,21 +157,15 @@ impl Endpoint {
         }
     }
 
-    /// Whether this is one of the sign-in (Entra ID) endpoints.
+    /// Whether this is a sign-in (Entra ID) endpoint, in any cloud.
     pub fn is_sign_in(&self) -> bool {
-        matches!(
-            self.host.as_str(),
-            "login.microsoftonline.com" | "login.microsoft.com" | "login.windows.net"
-        )
+        cloud::is_sign_in_host(&self.host)
     }
 
-    /// Whether this is one of the activation/licensing endpoints: the ones a firewall rule
-    /// typically forgets.
+    /// Whether this is an activation/licensing endpoint, in any cloud: the ones a firewall
+    /// rule typically forgets.
     pub fn is_activation(&self) -> bool {
-        matches!(
-            self.host.as_str(),
-            "activation.sls.microsoft.com" | "ols.officeapps.live.com" | "officeclient.microsoft.com"
-        )
+        cloud::is_activation_host(&self.host)
     }
 }
 
@@ -190,16 +187,26 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The article's 20 endpoints.
+    /// The worldwide cloud's built-in list: the article's 20 endpoints.
     pub fn builtin() -> Self {
+        Self::for_cloud(Instance::Worldwide)
+    }
+
+    /// The built-in list of a cloud.
+    pub fn for_cloud(instance: Instance) -> Self {
         Self {
-            endpoints: builtin::endpoints(),
+            endpoints: cloud::endpoints(instance),
         }
     }
 
-    /// The catalog a command runs with: built-in, then `--endpoints`, then `--ms-endpoints`.
-    pub fn load(endpoints: Option<&Path>, ms_endpoints: Option<&Path>) -> Result<Self, InputError> {
-        let mut catalog = Self::builtin();
+    /// The catalog a command runs with: the cloud's built-in list, then `--endpoints`, then
+    /// `--ms-endpoints`.
+    pub fn load(
+        instance: Instance,
+        endpoints: Option<&Path>,
+        ms_endpoints: Option<&Path>,
+    ) -> Result<Self, InputError> {
+        let mut catalog = Self::for_cloud(instance);
         if let Some(path) = endpoints {
             let file = file::load(path)?;
             if file.merge == Merge::Replace {

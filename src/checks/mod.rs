@@ -21,33 +21,10 @@ pub mod resolvers;
 pub mod tls12;
 pub mod vpn;
 
-use serde::{Deserialize, Serialize};
-
 use crate::engine::monitor::SweepPlan;
 use crate::model::CheckResult;
 
-/// Microsoft 365 cloud instances: the sign-in hosts and expectations differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Instance {
-    #[default]
-    Worldwide,
-    GccHigh,
-    Dod,
-    /// Operated by 21Vianet.
-    China,
-}
-
-impl Instance {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Instance::Worldwide => "worldwide",
-            Instance::GccHigh => "gcc-high",
-            Instance::Dod => "dod",
-            Instance::China => "china",
-        }
-    }
-}
+pub use crate::catalog::Instance;
 
 /// What the network and host checks need beyond the probe settings.
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,16 @@
 //! `msoid.<domain>` pointing at `clientconfig.partner.microsoftonline-p.net.cn` sends
 //! Office's sign-in discovery to the cloud operated by 21Vianet. That is right only for
 //! tenants in that cloud; anywhere else activation fails with "the custom domain isn't in
-//! our system". The record is looked up with the sweep's resolver.
+//! our system" (the activation article, section "Check external DNS for incorrect CNAME
+//! records").
+//!
+//! For 21Vianet the rule is reversed: Microsoft asks every custom domain of such a tenant
+//! to carry the record. Without it, Office authenticates against the default (worldwide)
+//! endpoint, which is slower; with a wrong target, it cannot authenticate at all ("What's
+//! the purpose of the Office 365 CNAME record for MSOID?",
+//! <https://learn.microsoft.com/microsoft-365/admin/services-in-china/purpose-of-cname>).
+//!
+//! The record is looked up with the sweep's resolver.
 
 use std::time::Instant;
 
@@ -54,26 +63,33 @@ pub async fn check(plan: &SweepPlan) -> CheckResult {
 
 /// The check's result from the lookup: `Ok(None)` when there is no CNAME.
 pub fn judge(name: &str, lookup: Result<Option<String>, String>, instance: Instance) -> CheckResult {
-    let china = instance == Instance::China;
-    let (status, summary, remediation) = match &lookup {
+    let cloud = instance.as_str();
+    let (status, summary, remediation) = match (&lookup, instance) {
         // The resolver itself failing is reported by the DNS checks and the endpoints; here
         // it only means the record could not be checked.
-        Err(why) => (Status::Skip, format!("cannot look up {name}: {why}"), None),
-        Ok(None) => (Status::Pass, format!("{name} has no CNAME"), None),
-        Ok(Some(target)) if target == CHINA_TARGET && china => (
+        (Err(why), _) => (Status::Skip, format!("cannot look up {name}: {why}"), None),
+        (Ok(Some(target)), Instance::China) if target == CHINA_TARGET => (
             Status::Pass,
             format!("{name} points at 21Vianet, as a tenant in China needs"),
             None,
         ),
-        Ok(Some(target)) if target == CHINA_TARGET => (
+        (Ok(None), Instance::China) => (
+            Status::Warn,
+            format!("{name} has no CNAME: a 21Vianet tenant needs one for {CHINA_TARGET}"),
+            Some("msoid-china"),
+        ),
+        (Ok(Some(target)), Instance::China) => (
             Status::Fail,
-            format!(
-                "{name} points at 21Vianet (China): activation fails for a {} tenant",
-                instance.as_str()
-            ),
+            format!("{name} points at {target}, not {CHINA_TARGET}: sign-in cannot authenticate"),
+            Some("msoid-china"),
+        ),
+        (Ok(None), _) => (Status::Pass, format!("{name} has no CNAME"), None),
+        (Ok(Some(target)), _) if target == CHINA_TARGET => (
+            Status::Fail,
+            format!("{name} points at 21Vianet (China): activation fails for a {cloud} tenant"),
             Some("msoid-cname"),
         ),
-        Ok(Some(target)) => (Status::Pass, format!("{name} is a CNAME for {target}"), None),
+        (Ok(Some(target)), _) => (Status::Pass, format!("{name} is a CNAME for {target}"), None),
     };
     let mut r = CheckResult::simple(ID, CheckKind::Network, name, status, summary);
     let shown = match &lookup {
@@ -120,5 +136,30 @@ mod tests {
             (Status::Skip, None),
             "not checked is not a pass"
         );
+        for cloud in [Instance::GccHigh, Instance::Dod] {
+            let r = judge("msoid.contoso.us", Ok(Some(CHINA_TARGET.into())), cloud);
+            assert_eq!(r.status, Status::Fail, "{}", cloud.as_str());
+        }
+    }
+
+    #[test]
+    fn a_21vianet_tenant_needs_the_record_and_its_exact_target() {
+        let missing = judge("msoid.contoso.cn", Ok(None), Instance::China);
+        assert_eq!(
+            (missing.status, missing.remediation.as_deref()),
+            (Status::Warn, Some("msoid-china"))
+        );
+        let typo = judge(
+            "msoid.contoso.cn",
+            Ok(Some("clientconfig.partner.microsoftonline-p.net".into())),
+            Instance::China,
+        );
+        assert_eq!(
+            (typo.status, typo.remediation.as_deref()),
+            (Status::Fail, Some("msoid-china"))
+        );
+        assert!(typo.summary.contains(CHINA_TARGET), "{}", typo.summary);
+        let skipped = judge("msoid.contoso.cn", Err("timeout".into()), Instance::China);
+        assert_eq!(skipped.status, Status::Skip);
     }
 }

@@ -37,6 +37,11 @@ mode = "blackhole"
 [[fault]]
 host = "officeclient.microsoft.com"
 mode = "blackhole"
+
+# The licensing host of the cloud operated by 21Vianet (--instance china).
+[[fault]]
+host = "ols.officeapps.partner.office365.cn"
+mode = "blackhole"
 "#,
     },
     Builtin {
