@@ -207,13 +207,31 @@ async fn prometheus_sees_the_endpoint_fail() {
             &std::fs::read_to_string(contrib("grafana/m365mon-dashboard.json")).unwrap(),
         )
         .unwrap();
+        let all = |q: &str| {
+            q.replace("$instance", ".*")
+                .replace("$check", ".*")
+                .replace("$cloud", ".*")
+        };
+        // The variables' queries too: `label_values(SELECTOR, label)` offers nothing to pick
+        // unless SELECTOR finds series.
+        for var in dashboard["templating"]["list"].as_array().unwrap() {
+            let Some(q) = var["query"]["query"].as_str() else {
+                continue;
+            };
+            let selector = q
+                .strip_prefix("label_values(")
+                .and_then(|rest| rest.rsplit_once(','))
+                .map(|(selector, _)| all(selector))
+                .unwrap_or_else(|| panic!("variable {}: {q}", var["name"]));
+            assert!(
+                !results(&prom.query(&selector)).is_empty(),
+                "variable {}: {selector} finds nothing",
+                var["name"]
+            );
+        }
         for panel in dashboard["panels"].as_array().unwrap() {
             for t in panel["targets"].as_array().unwrap() {
-                let expr = t["expr"]
-                    .as_str()
-                    .unwrap()
-                    .replace("$instance", ".*")
-                    .replace("$check", ".*");
+                let expr = all(t["expr"].as_str().unwrap());
                 let data = prom.query(&expr);
                 assert!(
                     !results(&data).is_empty(),

@@ -126,6 +126,18 @@ pub fn render(snapshot: &Snapshot) -> String {
         1,
     );
 
+    // The cloud decides which endpoints exist at all, so a fleet dashboard groups by it.
+    // Four possible values: bounded.
+    if !s.host.instance.is_empty() {
+        let mut f = Family::new(
+            &mut out,
+            "m365mon_cloud_info",
+            "gauge",
+            "Always 1; labelled with the Microsoft 365 cloud monitored (--instance).",
+        );
+        f.sample("m365mon_cloud_info", &[("cloud", &s.host.instance)], 1);
+    }
+
     let mut f = Family::new(
         &mut out,
         "m365mon_sweeps_total",
@@ -371,6 +383,10 @@ mod tests {
                 finding("tls-interception", vec!["b".into(), "c".into()]),
             ],
             checks: vec![ok, bad.clone(), bad, host],
+            host: crate::engine::snapshot::HostInfo {
+                instance: "gcc-high".into(),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -432,6 +448,10 @@ mod tests {
         );
         assert!(text.contains("m365mon_finding_checks{finding=\"tls-interception\"} 3\n"));
         assert!(text.contains("m365mon_build_info{version=\""));
+        assert_eq!(
+            lines_of(&text, "m365mon_cloud_info"),
+            ["m365mon_cloud_info{cloud=\"gcc-high\"} 1"]
+        );
     }
 
     #[test]
