@@ -144,9 +144,11 @@ fn dry_run_then_refusal_then_apply_and_undo() {
     assert!(text(&o).contains("Applied."), "{}", text(&o));
     assert_eq!(std::fs::read_dir(p.local.join(BROKER)).unwrap().count(), 0);
     assert_eq!(std::fs::read_dir(p.local.join(CXH)).unwrap().count(), 0);
+    // One backup folder (beside it, the empty lock file of `fix` and `undo`).
     let folders: Vec<PathBuf> = std::fs::read_dir(p.backups())
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
         .collect();
     assert_eq!(folders.len(), 1);
     let id = folders[0].file_name().unwrap().to_string_lossy().into_owned();
@@ -242,4 +244,29 @@ fn on_a_terminal_only_a_typed_yes_applies() {
     let o = typed("yes", "undo");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(tree(&p.local), before);
+}
+
+#[test]
+fn a_fix_is_refused_while_another_run_holds_the_backup_lock() {
+    let p = Profile::new();
+    let before = tree(&p.local);
+    std::fs::create_dir_all(p.backups()).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(p.backups().join("m365mon-fix.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let o = p.run(&["fix", "clear-token-broker-cache", "--allow-fixes", "--yes"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("another m365mon fix or undo is running"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(tree(&p.local), before, "nothing changed");
+    drop(lock);
+    let o = p.run(&["fix", "clear-token-broker-cache", "--allow-fixes", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }

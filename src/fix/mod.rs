@@ -409,6 +409,37 @@ pub struct Report {
     pub journal: Option<Journal>,
 }
 
+/// The name of the lock file in the backup root.
+pub const LOCK_FILE: &str = "m365mon-fix.lock";
+
+/// Holds the backup root's lock: one fix or undo at a time on this machine, so two runs
+/// never back up, change or restore the same items interleaved. The lock is the operating
+/// system's (`flock`, `LockFileEx`): it goes away with the process, so a crash leaves no
+/// stale lock behind. The file itself stays and is empty.
+#[derive(Debug)]
+struct RootLock {
+    _file: std::fs::File,
+}
+
+fn lock_root(root: &Path) -> Result<RootLock, String> {
+    std::fs::create_dir_all(root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    let path = root.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(RootLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another m365mon fix or undo is running (it holds {}); wait for it to finish",
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
 /// A new backup folder `<root>/<UTC timestamp>-<fix id>`, unique.
 fn new_folder(root: &Path, fix: &Fix) -> Result<PathBuf, String> {
     std::fs::create_dir_all(root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
@@ -450,6 +481,10 @@ pub fn apply(plan: &Plan, ctx: &Context) -> Report {
             None,
             None,
         );
+    };
+    let _lock = match lock_root(root) {
+        Ok(l) => l,
+        Err(e) => return not_started(format!("{e}; nothing was changed"), None, None),
     };
     let dir = match new_folder(root, plan.fix) {
         Ok(d) => d,
@@ -606,6 +641,18 @@ pub fn undo(host: &dyn Host, dir: &Path, mut j: Journal) -> Report {
         folder: Some(dir.to_path_buf()),
         journal: Some(j),
     };
+    let root = dir.parent().unwrap_or(dir);
+    let _lock = match lock_root(root) {
+        Ok(l) => l,
+        Err(e) => {
+            let error = format!("{e}; nothing was changed");
+            return report(Outcome::NotStarted { error }, j);
+        }
+    };
+    // Read again under the lock: another undo may have finished since `j` was read.
+    if let Ok(now) = journal::read(dir) {
+        j = now;
+    }
     if j.state != FixState::Applied {
         let error = format!(
             "{} is {}, not applied: there is nothing to undo",

@@ -799,3 +799,47 @@ fn a_locked_cache_file_rolls_back_the_files_already_deleted() {
     drop(_handle);
     assert_eq!(snapshot(home.path()), before);
 }
+
+#[test]
+fn a_second_fix_or_undo_is_refused_while_one_holds_the_lock() {
+    let home = filled_profile();
+    let backups = tempfile::tempdir().unwrap();
+    let h = host();
+    let ctx = context(&h, home.path(), backups.path());
+    let before = snapshot(home.path());
+    let p = plan(cache_fix(), &ctx).unwrap();
+    let refused = |r: &Report| match &r.outcome {
+        Outcome::NotStarted { error } => error.contains("another m365mon fix or undo is running"),
+        _ => false,
+    };
+
+    let held = lock_root(backups.path()).unwrap();
+    let r = apply(&p, &ctx);
+    assert!(refused(&r), "{:?}", r.outcome);
+    assert_eq!(snapshot(home.path()), before, "nothing changed");
+    assert!(
+        journal::list(backups.path()).is_empty(),
+        "no backup folder either"
+    );
+    drop(held);
+
+    assert!(matches!(apply(&p, &ctx).outcome, Outcome::Applied));
+    let fixed = snapshot(home.path());
+    let (dir, j) = find_for_undo(backups.path(), None).unwrap();
+    let held = lock_root(backups.path()).unwrap();
+    let r = undo(&h, &dir, j.clone());
+    assert!(refused(&r), "{:?}", r.outcome);
+    assert_eq!(snapshot(home.path()), fixed, "still fixed");
+    drop(held);
+
+    assert!(matches!(undo(&h, &dir, j.clone()).outcome, Outcome::Applied));
+    assert_eq!(snapshot(home.path()), before);
+    // The journal read before the first undo is stale; undo reads it again under the lock.
+    let again = undo(&h, &dir, j);
+    assert!(
+        matches!(&again.outcome, Outcome::NotStarted { error } if error.contains("not applied")),
+        "{:?}",
+        again.outcome
+    );
+    assert_eq!(snapshot(home.path()), before);
+}
