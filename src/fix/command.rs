@@ -11,7 +11,10 @@ use serde_json::json;
 
 use super::backup::SystemHost;
 use super::journal::{self, Journal};
-use super::{apply, find_for_undo, get, plan, render_plan, undo, Context, Outcome, Report, CATALOGUE};
+use super::{
+    apply, elevation_gate, find_for_undo, get, plan, render_plan, this_process_elevated, undo, Context,
+    Outcome, Report, CATALOGUE,
+};
 use crate::platform::windows::registry::View;
 
 pub const OK: u8 = 0;
@@ -88,6 +91,9 @@ pub fn fix(id: Option<&str>, allow_fixes: bool, yes: bool, json: bool) -> u8 {
                     "Dry run: nothing was changed. To apply: m365mon fix {} --allow-fixes",
                     fix.id
                 );
+                if elevation_gate(fix, this_process_elevated()).is_err() {
+                    crate::outln!("Applying needs an elevated prompt (Run as administrator).");
+                }
             }
         }
         return OK;
@@ -101,6 +107,9 @@ pub fn fix(id: Option<&str>, allow_fixes: bool, yes: bool, json: bool) -> u8 {
             crate::outln!("{}", json!({"fix": fix.id, "state": "nothing-to-do"}));
         }
         return OK;
+    }
+    if let Err(e) = elevation_gate(fix, this_process_elevated()) {
+        return refuse(e);
     }
     let question = format!(
         "m365mon will back up and then change the {} item(s) above.",
@@ -206,6 +215,11 @@ pub fn undo_command(id: Option<&str>, list_only: bool, yes: bool) -> u8 {
     };
     if get(&j.fix).is_some_and(|f| f.windows_only) && !cfg!(windows) {
         return refuse(format!("{} is a Windows fix; undo it on Windows", j.fix));
+    }
+    if let Some(fix) = get(&j.fix) {
+        if let Err(e) = elevation_gate(fix, this_process_elevated()) {
+            return refuse(format!("undo of {e}"));
+        }
     }
     crate::outln!("{}", describe(&j));
     for s in j.steps.iter().filter(|s| s.state == journal::StepState::Done) {

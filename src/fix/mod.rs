@@ -409,6 +409,33 @@ pub struct Report {
     pub journal: Option<Journal>,
 }
 
+/// Whether a fix (or its undo) may start, given whether this process is elevated: one that
+/// writes machine-wide settings needs "Run as administrator", and saying so up front beats
+/// an "access denied" halfway and a rollback. When elevation cannot be read, it goes ahead:
+/// the write itself will tell, and a failed write rolls back.
+pub fn elevation_gate(fix: &Fix, elevated: Result<bool, String>) -> Result<(), String> {
+    match (fix.admin, elevated) {
+        (true, Ok(false)) => Err(format!(
+            "{} changes machine-wide settings and needs an elevated prompt: open PowerShell or \
+             Command Prompt with \"Run as administrator\" and run the same command there; nothing was changed",
+            fix.id
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether this process is elevated; on other OSes the question does not arise.
+pub fn this_process_elevated() -> Result<bool, String> {
+    #[cfg(windows)]
+    {
+        crate::platform::windows::elevation::is_elevated()
+    }
+    #[cfg(not(windows))]
+    {
+        Err("not Windows".into())
+    }
+}
+
 /// The name of the lock file in the backup root.
 pub const LOCK_FILE: &str = "m365mon-fix.lock";
 

@@ -843,3 +843,27 @@ fn a_second_fix_or_undo_is_refused_while_one_holds_the_lock() {
     );
     assert_eq!(snapshot(home.path()), before);
 }
+
+#[test]
+fn admin_fixes_need_an_elevated_process_and_say_so_before_starting() {
+    let admin = get("set-protection-policy").unwrap();
+    let user = get("set-autoorgidgetkey").unwrap();
+    let refused = elevation_gate(admin, Ok(false)).unwrap_err();
+    assert!(refused.contains("Run as administrator"), "{refused}");
+    assert!(refused.contains("nothing was changed"), "{refused}");
+    assert!(elevation_gate(admin, Ok(true)).is_ok());
+    assert!(
+        elevation_gate(user, Ok(false)).is_ok(),
+        "a per-user fix needs no elevation"
+    );
+    // Unknown: go ahead; the write tells, and a failed write rolls back.
+    assert!(elevation_gate(admin, Err("no token".into())).is_ok());
+    for f in CATALOGUE {
+        assert_eq!(
+            elevation_gate(f, Ok(false)).is_err(),
+            f.admin,
+            "{}: the gate follows the catalogue's admin flag",
+            f.id
+        );
+    }
+}

@@ -11,6 +11,7 @@
 
 pub mod credentials;
 pub mod credentials_write;
+pub mod elevation;
 pub mod registry;
 pub mod registry_write;
 pub mod wine;
