@@ -25,6 +25,9 @@ pub trait Host {
     fn reg_read(&self, hive: Hive, key: &str, name: &str) -> Result<Option<RawValue>, String>;
     fn reg_write(&self, hive: Hive, key: &str, name: &str, value: &RawValue) -> Result<(), String>;
     fn reg_delete(&self, hive: Hive, key: &str, name: &str) -> Result<(), String>;
+    fn reg_key_exists(&self, hive: Hive, key: &str) -> Result<bool, String>;
+    /// Deletes the key if it holds no values and no subkeys; `Ok(false)` when it stays.
+    fn reg_delete_empty_key(&self, hive: Hive, key: &str) -> Result<bool, String>;
     /// Targets of the generic credentials whose target starts with `prefix` (no case).
     fn cred_targets(&self, prefix: &str) -> Result<Vec<String>, String>;
     fn cred_read(&self, target: &str) -> Result<Option<FullCredential>, String>;
@@ -55,6 +58,12 @@ impl Host for SystemHost {
     }
     fn reg_delete(&self, hive: Hive, key: &str, name: &str) -> Result<(), String> {
         crate::platform::windows::registry_write::delete_value(&self.view, hive, key, name)
+    }
+    fn reg_key_exists(&self, hive: Hive, key: &str) -> Result<bool, String> {
+        crate::platform::windows::registry_write::key_exists(&self.view, hive, key)
+    }
+    fn reg_delete_empty_key(&self, hive: Hive, key: &str) -> Result<bool, String> {
+        crate::platform::windows::registry_write::delete_key_if_empty(&self.view, hive, key)
     }
     fn cred_targets(&self, prefix: &str) -> Result<Vec<String>, String> {
         let all = crate::platform::windows::credentials::list()?;
@@ -100,6 +109,12 @@ impl Host for SystemHost {
     fn reg_delete(&self, _: Hive, _: &str, _: &str) -> Result<(), String> {
         Err(WINDOWS_ONLY.into())
     }
+    fn reg_key_exists(&self, _: Hive, _: &str) -> Result<bool, String> {
+        Err(WINDOWS_ONLY.into())
+    }
+    fn reg_delete_empty_key(&self, _: Hive, _: &str) -> Result<bool, String> {
+        Err(WINDOWS_ONLY.into())
+    }
     fn cred_targets(&self, _: &str) -> Result<Vec<String>, String> {
         Err(WINDOWS_ONLY.into())
     }
@@ -126,6 +141,45 @@ impl Host for SystemHost {
     }
 }
 
+/// The outermost key on the way to `key` that does not exist (`Software\A` for
+/// `Software\A\B` when neither exists); `None` when `key` exists.
+fn first_missing_key(host: &dyn Host, hive: Hive, key: &str) -> Result<Option<String>, String> {
+    if host.reg_key_exists(hive, key)? {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = key.split('\\').collect();
+    for n in 1..=parts.len() {
+        let prefix = parts[..n].join("\\");
+        if !host.reg_key_exists(hive, &prefix)? {
+            return Ok(Some(prefix));
+        }
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Deletes `key` and its parents up to `top` (which the fix created), deepest first, each
+/// only while empty: a key something else has written to since stays, and so do its parents.
+fn remove_created_keys(host: &dyn Host, hive: Hive, key: &str, top: &str) -> Result<(), String> {
+    if !key.eq_ignore_ascii_case(top) && !starts_with_ignore_case(key, &format!("{top}\\")) {
+        return Err(format!(
+            "{top} is not a parent of {key}; the journal is inconsistent"
+        ));
+    }
+    let mut k = key.to_owned();
+    loop {
+        if !host.reg_delete_empty_key(hive, &k)? {
+            return Ok(());
+        }
+        if k.len() <= top.len() {
+            return Ok(());
+        }
+        match k.rfind('\\') {
+            Some(i) => k.truncate(i),
+            None => return Ok(()),
+        }
+    }
+}
+
 pub fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
     s.get(..prefix.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
@@ -143,8 +197,14 @@ pub enum Saved {
     },
     /// The folder existed (it is recreated on restore).
     Folder,
-    /// The registry value before: its type and bytes (hex), or absent.
-    Registry { previous: Option<RegRecord> },
+    /// The registry value before: its type and bytes (hex), or absent; and the outermost
+    /// key that did not exist yet (writing the value creates it and the keys below it),
+    /// so undo can remove what the fix created. Absent in journals of older versions.
+    Registry {
+        previous: Option<RegRecord>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created_key: Option<String>,
+    },
     /// The whole credential, sealed, in this file of the backup folder.
     Credential { copy: String },
     /// The WinHTTP default proxy before.
@@ -337,9 +397,11 @@ pub fn backup(host: &dyn Host, dir: &Path, index: usize, action: &Action) -> Res
         Action::SetRegistryValue {
             hive: h, key, name, ..
         } => {
-            let previous = host.reg_read(hive(h)?, key, name)?;
+            let hive = hive(h)?;
+            let previous = host.reg_read(hive, key, name)?;
             Ok(Saved::Registry {
                 previous: previous.as_ref().map(RegRecord::from_raw),
+                created_key: first_missing_key(host, hive, key)?,
             })
         }
         Action::DeleteCredential { target } => {
@@ -390,7 +452,7 @@ pub fn verify(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> Re
             Action::SetRegistryValue {
                 hive: h, key, name, ..
             },
-            Saved::Registry { previous },
+            Saved::Registry { previous, .. },
         ) => {
             let live = host.reg_read(hive(h)?, key, name)?;
             let kept = previous.as_ref().map(RegRecord::to_raw).transpose()?;
@@ -496,7 +558,10 @@ pub fn restore(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> R
             Action::SetRegistryValue {
                 hive: h, key, name, ..
             },
-            Saved::Registry { previous },
+            Saved::Registry {
+                previous,
+                created_key,
+            },
         ) => {
             let hive = hive(h)?;
             let kept = previous.as_ref().map(RegRecord::to_raw).transpose()?;
@@ -506,6 +571,9 @@ pub fn restore(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> R
             }
             if host.reg_read(hive, key, name)? != kept {
                 return Err(format!("{h}\\{key} {name} does not read back as the backup"));
+            }
+            if let Some(top) = created_key {
+                remove_created_keys(host, hive, key, top)?;
             }
             Ok(())
         }

@@ -324,6 +324,8 @@ fn undo_refuses_to_overwrite_a_file_written_again_since_the_fix() {
 struct MemoryHost {
     journal_root: PathBuf,
     registry: RefCell<BTreeMap<String, RawValue>>,
+    /// Keys (`HIVE\\path`, lower case): writing a value creates its key and the parents.
+    keys: RefCell<std::collections::BTreeSet<String>>,
     credentials: RefCell<BTreeMap<String, FullCredential>>,
     proxy: RefCell<DefaultProxy>,
     /// Deleting this credential fails.
@@ -336,6 +338,7 @@ impl MemoryHost {
         MemoryHost {
             journal_root: journal_root.to_path_buf(),
             registry: Default::default(),
+            keys: Default::default(),
             credentials: Default::default(),
             proxy: RefCell::new(DefaultProxy::direct()),
             fail_delete: None,
@@ -344,6 +347,9 @@ impl MemoryHost {
     }
     fn reg_key(hive: Hive, key: &str, name: &str) -> String {
         format!("{}\\{key}\\{name}", hive.short()).to_lowercase()
+    }
+    fn key_path(hive: Hive, key: &str) -> String {
+        format!("{}\\{key}", hive.short()).to_lowercase()
     }
     fn check_journal(&self) {
         for (dir, j) in journal::list(&self.journal_root) {
@@ -368,11 +374,33 @@ impl Host for MemoryHost {
         self.registry
             .borrow_mut()
             .insert(Self::reg_key(hive, key, name), value.clone());
+        let mut path = String::new();
+        for part in key.split('\\') {
+            if !path.is_empty() {
+                path.push('\\');
+            }
+            path.push_str(part);
+            self.keys.borrow_mut().insert(Self::key_path(hive, &path));
+        }
         Ok(())
     }
     fn reg_delete(&self, hive: Hive, key: &str, name: &str) -> Result<(), String> {
         self.registry.borrow_mut().remove(&Self::reg_key(hive, key, name));
         Ok(())
+    }
+    fn reg_key_exists(&self, hive: Hive, key: &str) -> Result<bool, String> {
+        Ok(self.keys.borrow().contains(&Self::key_path(hive, key)))
+    }
+    fn reg_delete_empty_key(&self, hive: Hive, key: &str) -> Result<bool, String> {
+        let path = Self::key_path(hive, key);
+        let below = format!("{path}\\");
+        let holds = self.registry.borrow().keys().any(|k| k.starts_with(&below))
+            || self.keys.borrow().iter().any(|k| k.starts_with(&below));
+        if holds {
+            return Ok(false);
+        }
+        self.keys.borrow_mut().remove(&path);
+        Ok(true)
     }
     fn cred_targets(&self, prefix: &str) -> Result<Vec<String>, String> {
         Ok(self
@@ -627,6 +655,9 @@ fn registry_fixes_apply_and_undo_exactly_under_windows() {
         ),
         Ok(Some(RawValue::dword(1)))
     );
+    // Meanwhile something else writes under one of the keys the fix created.
+    let crypto = "SOFTWARE\\Microsoft\\Cryptography";
+    set_value(&h.view, Hive::LocalMachine, crypto, "Other", &RawValue::dword(5)).unwrap();
     let u = undo(&h, r.folder.as_deref().unwrap(), r.journal.unwrap());
     assert_eq!(u.outcome, Outcome::Applied, "{u:?}");
     assert_eq!(
@@ -637,6 +668,21 @@ fn registry_fixes_apply_and_undo_exactly_under_windows() {
             "ProtectionPolicy"
         ),
         Ok(None)
+    );
+    // The keys the fix created are gone, down to the one that now holds another value.
+    use crate::platform::windows::registry_write::key_exists;
+    assert_eq!(
+        key_exists(&h.view, Hive::LocalMachine, protection_policy::KEY),
+        Ok(false)
+    );
+    assert_eq!(
+        key_exists(&h.view, Hive::LocalMachine, &format!("{crypto}\\Protect")),
+        Ok(false)
+    );
+    assert_eq!(key_exists(&h.view, Hive::LocalMachine, crypto), Ok(true));
+    assert_eq!(
+        read_value(&h.view, Hive::LocalMachine, crypto, "Other"),
+        Ok(Some(RawValue::dword(5)))
     );
 }
 
@@ -866,4 +912,83 @@ fn admin_fixes_need_an_elevated_process_and_say_so_before_starting() {
             f.id
         );
     }
+}
+
+#[test]
+fn undo_removes_the_registry_keys_the_fix_created_and_only_while_empty() {
+    let backups = tempfile::tempdir().unwrap();
+    let h = MemoryHost::new(backups.path());
+    let ctx = context(&h, backups.path(), backups.path());
+    let fix = get("set-protection-policy").unwrap();
+    let key = protection_policy::KEY;
+    // The machine has SOFTWARE\Microsoft, nothing below Cryptography.
+    h.reg_write(
+        Hive::LocalMachine,
+        "SOFTWARE\\Microsoft",
+        "Kept",
+        &RawValue::dword(9),
+    )
+    .unwrap();
+    let r = apply(&plan(fix, &ctx).unwrap(), &ctx);
+    assert_eq!(r.outcome, Outcome::Applied);
+    let saved = r.journal.as_ref().unwrap().steps[0].saved.clone().unwrap();
+    assert_eq!(
+        saved,
+        backup::Saved::Registry {
+            previous: None,
+            created_key: Some("SOFTWARE\\Microsoft\\Cryptography".into()),
+        }
+    );
+    assert_eq!(h.reg_key_exists(Hive::LocalMachine, key), Ok(true));
+    let (dir, j) = find_for_undo(backups.path(), None).unwrap();
+    assert_eq!(undo(&h, &dir, j).outcome, Outcome::Applied);
+    assert_eq!(h.reg_key_exists(Hive::LocalMachine, key), Ok(false));
+    assert_eq!(
+        h.reg_key_exists(Hive::LocalMachine, "SOFTWARE\\Microsoft\\Cryptography"),
+        Ok(false),
+        "the outermost created key goes too"
+    );
+    assert_eq!(
+        h.reg_key_exists(Hive::LocalMachine, "SOFTWARE\\Microsoft"),
+        Ok(true)
+    );
+
+    // Something else writes under a created key after the fix: that key and its parents stay.
+    let r = apply(&plan(fix, &ctx).unwrap(), &ctx);
+    assert_eq!(r.outcome, Outcome::Applied);
+    let protect = "SOFTWARE\\Microsoft\\Cryptography\\Protect";
+    h.reg_write(Hive::LocalMachine, protect, "Other", &RawValue::dword(5))
+        .unwrap();
+    let (dir, j) = find_for_undo(backups.path(), None).unwrap();
+    assert_eq!(undo(&h, &dir, j).outcome, Outcome::Applied);
+    assert_eq!(h.reg_key_exists(Hive::LocalMachine, key), Ok(false));
+    assert_eq!(h.reg_key_exists(Hive::LocalMachine, protect), Ok(true));
+    assert_eq!(
+        h.reg_read(Hive::LocalMachine, protect, "Other"),
+        Ok(Some(RawValue::dword(5)))
+    );
+}
+
+#[test]
+fn journals_of_older_versions_without_created_key_still_undo() {
+    let old: backup::Saved = serde_json::from_str(r#"{"kind":"registry","previous":null}"#).unwrap();
+    assert_eq!(
+        old,
+        backup::Saved::Registry {
+            previous: None,
+            created_key: None
+        }
+    );
+    let existing: backup::Saved = serde_json::from_value(
+        serde_json::to_value(backup::Saved::Registry {
+            previous: None,
+            created_key: None,
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        existing, old,
+        "no created key: the field is left out and reads back"
+    );
 }

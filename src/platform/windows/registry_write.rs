@@ -63,6 +63,21 @@ pub fn delete_value(view: &View, hive: Hive, path: &str, name: &str) -> Result<(
     api::delete(real_hive, &real_path, name).map_err(|e| format!("{}\\{path} {name}: {e}", hive.short()))
 }
 
+/// Whether the key `hive\path` exists (through `view`).
+#[cfg(windows)]
+pub fn key_exists(view: &View, hive: Hive, path: &str) -> Result<bool, String> {
+    let (real_hive, real_path) = view.locate(hive, path);
+    api::exists(real_hive, &real_path).map_err(|e| format!("{}\\{path}: {e}", hive.short()))
+}
+
+/// Deletes the key `hive\path` if it holds no values and no subkeys; `Ok(false)` when it
+/// holds something and stays. A key that is not there counts as deleted.
+#[cfg(windows)]
+pub fn delete_key_if_empty(view: &View, hive: Hive, path: &str) -> Result<bool, String> {
+    let (real_hive, real_path) = view.locate(hive, path);
+    api::delete_if_empty(real_hive, &real_path).map_err(|e| format!("{}\\{path}: {e}", hive.short()))
+}
+
 /// The Win32 calls. Every handle is closed by [`api::OpenKey`]'s `Drop`.
 #[cfg(windows)]
 mod api {
@@ -70,9 +85,9 @@ mod api {
         ERROR_FILE_NOT_FOUND, ERROR_MORE_DATA, ERROR_PATH_NOT_FOUND, ERROR_SUCCESS,
     };
     use windows_sys::Win32::System::Registry::{
-        RegCloseKey, RegCreateKeyExW, RegDeleteValueW, RegOpenKeyExW, RegQueryValueExW, RegSetValueExW, HKEY,
-        HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_QUERY_VALUE, KEY_SET_VALUE, KEY_WOW64_64KEY,
-        REG_OPTION_NON_VOLATILE,
+        RegCloseKey, RegCreateKeyExW, RegDeleteKeyExW, RegDeleteValueW, RegOpenKeyExW, RegQueryInfoKeyW,
+        RegQueryValueExW, RegSetValueExW, HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_QUERY_VALUE,
+        KEY_SET_VALUE, KEY_WOW64_64KEY, REG_OPTION_NON_VOLATILE,
     };
 
     use super::{Hive, RawValue};
@@ -177,6 +192,50 @@ mod api {
             return Err(os_error("RegSetValueExW", rc));
         }
         Ok(())
+    }
+
+    pub fn exists(hive: Hive, path: &str) -> Result<bool, String> {
+        Ok(open(hive, path, KEY_QUERY_VALUE)?.is_some())
+    }
+
+    pub fn delete_if_empty(hive: Hive, path: &str) -> Result<bool, String> {
+        let Some(key) = open(hive, path, KEY_QUERY_VALUE)? else {
+            return Ok(true);
+        };
+        let (mut subkeys, mut values) = (0u32, 0u32);
+        let null: *mut u32 = std::ptr::null_mut();
+        // SAFETY: only the two counts are asked for; every other pointer is null, which
+        // the call allows.
+        let rc = unsafe {
+            RegQueryInfoKeyW(
+                key.0,
+                null.cast(),
+                null.cast(),
+                std::ptr::null(),
+                &mut subkeys,
+                null.cast(),
+                null.cast(),
+                &mut values,
+                null.cast(),
+                null.cast(),
+                null.cast(),
+                null.cast(),
+            )
+        };
+        if rc != ERROR_SUCCESS {
+            return Err(os_error("RegQueryInfoKeyW", rc));
+        }
+        drop(key);
+        if subkeys != 0 || values != 0 {
+            return Ok(false);
+        }
+        let name = wide(path);
+        // SAFETY: `name` is NUL-terminated and outlives the call.
+        let rc = unsafe { RegDeleteKeyExW(root(hive), name.as_ptr(), KEY_WOW64_64KEY, 0) };
+        match rc {
+            ERROR_SUCCESS | ERROR_FILE_NOT_FOUND => Ok(true),
+            other => Err(os_error("RegDeleteKeyExW", other)),
+        }
     }
 
     pub fn delete(hive: Hive, path: &str, name: &str) -> Result<(), String> {
