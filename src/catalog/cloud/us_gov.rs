@@ -10,7 +10,8 @@
 //! still required beside it (set 14, Default). Office activation and licensing use the
 //! worldwide Office hosts: sets 18 and 19 in GCC High, 17 and 18 in DoD (Default). The two
 //! lists differ here only in those set numbers. `aadcdn.msauth.net` stands for the
-//! `*.msauth.net` entry of set 14: it is the name under it that the sign-in pages load.
+//! `*.msauth.net` entry of set 14: it is the name under it that the activation article lists
+//! for the sign-in pages' assets.
 
 use super::Role::{Activation, Other, SignIn};
 use super::{crl, https, Entry, CRL_FILES};
