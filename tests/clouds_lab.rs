@@ -165,3 +165,14 @@ fn the_cloud_comes_from_the_environment_and_the_config_file_too() {
     );
     assert!(!from_env.contains(".cn/"), "{from_env}");
 }
+
+#[test]
+fn gcc_is_the_worldwide_cloud_not_gcc_high() {
+    // GCC tenants use the worldwide endpoints (Microsoft lists them as "Worldwide
+    // (including GCC)"); `gcc` must not be taken, or suggested, as GCC High.
+    let gcc = m365mon(&["endpoints", "--instance", "gcc"]);
+    assert!(gcc.status.success(), "{}", String::from_utf8_lossy(&gcc.stderr));
+    let text = String::from_utf8_lossy(&gcc.stdout);
+    assert!(text.contains("cloud worldwide"), "{text}");
+    assert!(!text.contains(".us/"), "{text}");
+}

@@ -30,8 +30,9 @@ use super::{Endpoint, Scheme};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Instance {
-    /// Worldwide, including GCC.
+    /// Worldwide, including GCC (`gcc` means this: GCC uses the worldwide endpoints)
     #[default]
+    #[value(alias = "gcc")]
     Worldwide,
     /// US Government GCC High.
     GccHigh,
