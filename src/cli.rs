@@ -86,7 +86,7 @@ pub struct TargetArgs {
     pub pac_url: Option<String>,
 
     /// The tenant's custom domain, for the msoid.<domain> DNS check
-    #[arg(long, value_name = "DOMAIN", global = true, env = "M365MON_DOMAIN")]
+    #[arg(long, value_name = "DOMAIN", global = true, env = "M365MON_DOMAIN", value_parser = parse_domain)]
     pub domain: Option<String>,
 
     /// Microsoft 365 cloud: picks the built-in endpoint list and what the MSOID check expects
@@ -309,6 +309,19 @@ fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{s:?} is not an IP address or IP:PORT"))
 }
 
+/// `--domain` (and `domain` in the config file): a DNS name, lower case, without the final
+/// dot. Anything else is refused here rather than reported later as a failed lookup.
+pub fn parse_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    match crate::catalog::validate_host(&d) {
+        Ok(()) if !d.contains('*') => Ok(d),
+        Ok(()) => Err(format!(
+            "{s:?} has a wildcard: expected a DNS name such as contoso.com"
+        )),
+        Err(why) => Err(format!("{why}: expected a DNS name such as contoso.com")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,5 +345,14 @@ mod tests {
         assert!(Cli::try_parse_from(["m365mon", "--interval", "0"]).is_err());
         assert!(Cli::try_parse_from(["m365mon", "--dns-server", "nope"]).is_err());
         assert_eq!(parse_dns_server("127.0.0.1").unwrap().port(), 53);
+    }
+
+    #[test]
+    fn domains_are_dns_names() {
+        assert_eq!(parse_domain(" Contoso.COM. ").as_deref(), Ok("contoso.com"));
+        for bad in ["", "contoso", "bad domain.com", "*.contoso.com", "ada@contoso.com", "a..b"] {
+            let e = parse_domain(bad).unwrap_err();
+            assert!(e.contains("expected a DNS name"), "{bad}: {e}");
+        }
     }
 }

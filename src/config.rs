@@ -239,14 +239,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
         file.ca_files = Some(paths);
     }
     if let Some(v) = &raw.domain {
-        let d = v.get_ref().trim();
-        if d.is_empty() || d.contains(['/', ' ', '@']) {
-            return Err(cx.at(
-                v.span(),
-                format!("domain = {d:?}: expected a DNS name such as contoso.com"),
-            ));
-        }
-        file.domain = Some(d.to_string());
+        file.domain = Some(cx.flag::<String>("domain", v.span(), v.get_ref())?);
     }
     if let Some(v) = &raw.instance {
         file.instance = Some(cx.flag::<crate::checks::Instance>("instance", v.span(), v.get_ref())?);

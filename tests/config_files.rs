@@ -33,6 +33,11 @@ const INVALID: &[(&str, usize, &[&str])] = &[
         &["dns-server = dns.example.com", "not an IP address"],
     ),
     (
+        "bad-domain.toml",
+        3,
+        &["domain = contoso .com", "expected a DNS name such as contoso.com"],
+    ),
+    (
         "missing-endpoints.toml",
         2,
         &["endpoints:", "no-such-catalog.toml does not exist"],
