@@ -350,7 +350,14 @@ mod tests {
     #[test]
     fn domains_are_dns_names() {
         assert_eq!(parse_domain(" Contoso.COM. ").as_deref(), Ok("contoso.com"));
-        for bad in ["", "contoso", "bad domain.com", "*.contoso.com", "ada@contoso.com", "a..b"] {
+        for bad in [
+            "",
+            "contoso",
+            "bad domain.com",
+            "*.contoso.com",
+            "ada@contoso.com",
+            "a..b",
+        ] {
             let e = parse_domain(bad).unwrap_err();
             assert!(e.contains("expected a DNS name"), "{bad}: {e}");
         }
