@@ -302,8 +302,9 @@ fn utf16_until_nul(w: &[u16]) -> String {
 }
 
 /// The Win32 calls. Handles are closed on every path by [`api::OpenKey`]'s `Drop`.
+/// `registry_write` opens keys through the same pieces.
 #[cfg(windows)]
-mod api {
+pub(super) mod api {
     use windows_sys::Win32::Foundation::{
         ERROR_FILE_NOT_FOUND, ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, ERROR_PATH_NOT_FOUND, ERROR_SUCCESS,
     };
@@ -314,34 +315,50 @@ mod api {
 
     use super::{convert, Hive, RegValue};
 
-    struct OpenKey(HKEY);
+    /// An open key, closed on drop.
+    pub(in crate::platform::windows) struct OpenKey(pub(in crate::platform::windows) HKEY);
 
     impl Drop for OpenKey {
         fn drop(&mut self) {
-            // SAFETY: the handle came from a successful RegOpenKeyExW and is closed once.
+            // SAFETY: the handle came from a successful open/create and is closed once.
             unsafe { RegCloseKey(self.0) };
         }
     }
 
-    fn wide(s: &str) -> Vec<u16> {
+    /// `s` as a NUL-terminated UTF-16 string.
+    pub(in crate::platform::windows) fn wide(s: &str) -> Vec<u16> {
         s.encode_utf16().chain(std::iter::once(0)).collect()
+    }
+
+    pub(in crate::platform::windows) fn root(hive: Hive) -> HKEY {
+        match hive {
+            Hive::LocalMachine => HKEY_LOCAL_MACHINE,
+            Hive::CurrentUser => HKEY_CURRENT_USER,
+        }
+    }
+
+    /// Opens an existing key with `access` (64-bit view); `Ok(None)` when it does not
+    /// exist, `Err(code)` with the Win32 error otherwise.
+    pub(in crate::platform::windows) fn open_key(
+        hive: Hive,
+        path: &str,
+        access: u32,
+    ) -> Result<Option<OpenKey>, u32> {
+        let name = wide(path);
+        let mut key: HKEY = std::ptr::null_mut();
+        // SAFETY: `name` is NUL-terminated and outlives the call; `key` is a valid out pointer.
+        let rc = unsafe { RegOpenKeyExW(root(hive), name.as_ptr(), 0, access | KEY_WOW64_64KEY, &mut key) };
+        match rc {
+            ERROR_SUCCESS => Ok(Some(OpenKey(key))),
+            ERROR_FILE_NOT_FOUND | ERROR_PATH_NOT_FOUND => Ok(None),
+            other => Err(other),
+        }
     }
 
     /// Opens a key for reading; `Ok(None)` when it does not exist.
     fn open(hive: Hive, path: &str) -> Result<Option<OpenKey>, String> {
-        let root = match hive {
-            Hive::LocalMachine => HKEY_LOCAL_MACHINE,
-            Hive::CurrentUser => HKEY_CURRENT_USER,
-        };
-        let name = wide(path);
-        let mut key: HKEY = std::ptr::null_mut();
-        // SAFETY: `name` is NUL-terminated and outlives the call; `key` is a valid out pointer.
-        let rc = unsafe { RegOpenKeyExW(root, name.as_ptr(), 0, KEY_READ | KEY_WOW64_64KEY, &mut key) };
-        match rc {
-            ERROR_SUCCESS => Ok(Some(OpenKey(key))),
-            ERROR_FILE_NOT_FOUND | ERROR_PATH_NOT_FOUND => Ok(None),
-            other => Err(format!("cannot open {}\\{path} (error {other})", hive.short())),
-        }
+        open_key(hive, path, KEY_READ)
+            .map_err(|other| format!("cannot open {}\\{path} (error {other})", hive.short()))
     }
 
     /// Longest value name (in UTF-16 units) and longest value data (bytes) of a key.

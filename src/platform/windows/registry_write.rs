@@ -81,36 +81,14 @@ pub fn delete_key_if_empty(view: &View, hive: Hive, path: &str) -> Result<bool, 
 /// The Win32 calls. Every handle is closed by [`api::OpenKey`]'s `Drop`.
 #[cfg(windows)]
 mod api {
-    use windows_sys::Win32::Foundation::{
-        ERROR_FILE_NOT_FOUND, ERROR_MORE_DATA, ERROR_PATH_NOT_FOUND, ERROR_SUCCESS,
-    };
+    use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_MORE_DATA, ERROR_SUCCESS};
     use windows_sys::Win32::System::Registry::{
-        RegCloseKey, RegCreateKeyExW, RegDeleteKeyExW, RegDeleteValueW, RegOpenKeyExW, RegQueryInfoKeyW,
-        RegQueryValueExW, RegSetValueExW, HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_QUERY_VALUE,
-        KEY_SET_VALUE, KEY_WOW64_64KEY, REG_OPTION_NON_VOLATILE,
+        RegCreateKeyExW, RegDeleteKeyExW, RegDeleteValueW, RegQueryInfoKeyW, RegQueryValueExW,
+        RegSetValueExW, HKEY, KEY_QUERY_VALUE, KEY_SET_VALUE, KEY_WOW64_64KEY, REG_OPTION_NON_VOLATILE,
     };
 
+    use super::super::registry::api::{open_key, root, wide, OpenKey};
     use super::{Hive, RawValue};
-
-    struct OpenKey(HKEY);
-
-    impl Drop for OpenKey {
-        fn drop(&mut self) {
-            // SAFETY: the handle came from a successful open/create and is closed once.
-            unsafe { RegCloseKey(self.0) };
-        }
-    }
-
-    fn wide(s: &str) -> Vec<u16> {
-        s.encode_utf16().chain(std::iter::once(0)).collect()
-    }
-
-    fn root(hive: Hive) -> HKEY {
-        match hive {
-            Hive::LocalMachine => HKEY_LOCAL_MACHINE,
-            Hive::CurrentUser => HKEY_CURRENT_USER,
-        }
-    }
 
     fn os_error(call: &str, rc: u32) -> String {
         format!("{call} failed: {}", std::io::Error::from_raw_os_error(rc as i32))
@@ -118,15 +96,7 @@ mod api {
 
     /// Opens an existing key with `access`; `Ok(None)` when it does not exist.
     fn open(hive: Hive, path: &str, access: u32) -> Result<Option<OpenKey>, String> {
-        let name = wide(path);
-        let mut key: HKEY = std::ptr::null_mut();
-        // SAFETY: `name` is NUL-terminated and outlives the call; `key` is a valid out pointer.
-        let rc = unsafe { RegOpenKeyExW(root(hive), name.as_ptr(), 0, access | KEY_WOW64_64KEY, &mut key) };
-        match rc {
-            ERROR_SUCCESS => Ok(Some(OpenKey(key))),
-            ERROR_FILE_NOT_FOUND | ERROR_PATH_NOT_FOUND => Ok(None),
-            other => Err(os_error("RegOpenKeyExW", other)),
-        }
+        open_key(hive, path, access).map_err(|rc| os_error("RegOpenKeyExW", rc))
     }
 
     pub fn read(hive: Hive, path: &str, name: &str) -> Result<Option<RawValue>, String> {
