@@ -2,6 +2,9 @@
 //! turns around for 21Vianet. End to end: the real binary against the real lab, which
 //! serves whatever catalog the cloud selects.
 
+mod report_support;
+
+use report_support::{by_id, endpoints};
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -32,24 +35,8 @@ fn check(cloud: &str, scenario: &str) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), v)
 }
 
-fn endpoint_checks(v: &Value) -> Vec<&Value> {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["kind"] == "endpoint")
-        .collect()
-}
-
 fn status_of<'a>(v: &'a Value, id: &str) -> &'a str {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id}"))["status"]
-        .as_str()
-        .unwrap()
+    by_id(v, id)["status"].as_str().unwrap()
 }
 
 #[test]
@@ -58,7 +45,7 @@ fn us_government_clouds_probe_the_us_sign_in_host_and_pass_in_a_healthy_lab() {
         let (code, v) = check(cloud, "healthy");
         assert_eq!(code, 0, "{cloud}: {}", v["findings"]);
         assert_eq!(v["host"]["instance"], cloud);
-        let eps = endpoint_checks(&v);
+        let eps = endpoints(&v);
         assert_eq!(eps.len(), 18, "{cloud}");
         assert!(eps.iter().all(|c| c["status"] == "pass"), "{cloud}");
         let ids: Vec<&str> = eps.iter().map(|c| c["id"].as_str().unwrap()).collect();
@@ -71,7 +58,7 @@ fn us_government_clouds_probe_the_us_sign_in_host_and_pass_in_a_healthy_lab() {
 #[test]
 fn china_licenses_at_its_own_host_and_a_firewall_on_it_is_an_activation_finding() {
     let (_, healthy) = check("china", "healthy");
-    let ids: Vec<&str> = endpoint_checks(&healthy)
+    let ids: Vec<&str> = endpoints(&healthy)
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();

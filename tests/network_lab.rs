@@ -3,6 +3,9 @@
 //! that is off; a captive portal). Each finding must appear in its scenario and be absent
 //! in the healthy one, and proxy credentials must never reach any output.
 
+mod report_support;
+
+use report_support::{by_id, endpoints};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -33,24 +36,6 @@ fn check(scenario: &str) -> (i32, Value) {
         )
     });
     (out.status.code().unwrap_or(-1), v)
-}
-
-fn by_id<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {v}"))
-}
-
-fn endpoints(v: &Value) -> Vec<&Value> {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["kind"] == "endpoint")
-        .collect()
 }
 
 fn fact<'a>(check: &'a Value, key: &str) -> Option<&'a str> {

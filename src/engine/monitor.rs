@@ -175,9 +175,7 @@ pub struct Monitor {
 }
 
 /// Starts sweeping at once and then every `interval`, until every handle is dropped.
-pub fn start(plan: SweepPlan, mut host: HostInfo, interval: Duration) -> Monitor {
-    // The cloud every consumer shows is the one whose endpoints the plan probes.
-    host.instance = plan.checks.instance.as_str().to_string();
+pub fn start(plan: SweepPlan, host: HostInfo, interval: Duration) -> Monitor {
     let state = State::new(host, interval);
     let (snap_tx, snap_rx) = watch::channel(Arc::new(state.snapshot.clone()));
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();

@@ -40,6 +40,7 @@ pub async fn lab_monitor(scenario: Scenario, interval: Duration, timeout: Durati
     let host = HostInfo {
         hostname: "lab-pc".into(),
         lab: Some("serve-test".into()),
+        instance: plan.checks.instance.as_str().into(),
         ..Default::default()
     };
     let mon = monitor::start(plan, host, interval);
