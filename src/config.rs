@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use crate::cli::Cli;
-use crate::error::{line_of, read_input, InputError};
+use crate::model::error::{line_of, read_input, InputError};
 
 /// The folder name under the platform's configuration folder.
 pub const APP_DIR: &str = "m365mon";
@@ -252,11 +252,13 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
         ));
     }
     if let Some(v) = &raw.proxy {
-        crate::session::route_override(Some(v.get_ref()), None).map_err(|e| cx.at(v.span(), e.message))?;
+        crate::route::RouteSettings::from_flags(Some(v.get_ref()), None)
+            .map_err(|e| cx.at(v.span(), e.message))?;
         file.proxy = Some(v.get_ref().clone());
     }
     if let Some(v) = &raw.pac_url {
-        crate::session::route_override(None, Some(v.get_ref())).map_err(|e| cx.at(v.span(), e.message))?;
+        crate::route::RouteSettings::from_flags(None, Some(v.get_ref()))
+            .map_err(|e| cx.at(v.span(), e.message))?;
         file.pac_url = Some(v.get_ref().clone());
     }
     Ok(file)

@@ -12,21 +12,18 @@ pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod diagnosis;
 pub mod engine;
-pub mod error;
-pub mod explain;
-pub mod findings;
 pub mod fix;
+pub mod http;
 pub mod lab;
 pub mod model;
 pub mod platform;
 pub mod probe;
-pub mod remediation;
 pub mod remote;
 pub mod report;
+pub mod route;
 pub mod serve;
-pub mod session;
-pub mod stream;
 pub mod tui;
 
 /// Version string with the build's commit, when known (set by build.rs).

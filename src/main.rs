@@ -13,11 +13,14 @@ use m365mon::catalog::Catalog;
 use m365mon::cli::{
     Cli, Command, ConfigCommand, LabCommand, ListFormat, LogLevel, RemediationCommand, ReportFormat,
 };
-use m365mon::engine::monitor::{self, run_sweep, State};
+use m365mon::diagnosis::{explain, remediation};
+use m365mon::engine::monitor::{self, State};
+use m365mon::engine::run_sweep;
+use m365mon::engine::session::{Session, SessionOptions};
 use m365mon::lab::{self, LabOptions, Scenario};
 use m365mon::report;
-use m365mon::session::{Session, SessionOptions};
-use m365mon::{config, explain, fix, remediation, remote, serve as exporter, stream, tui};
+use m365mon::report::stream;
+use m365mon::{config, fix, remote, serve as exporter, tui};
 
 /// Exit status when the tool could not run (bad input, internal error).
 const COULD_NOT_RUN: u8 = 3;

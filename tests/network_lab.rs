@@ -430,8 +430,8 @@ fn state_file_carries_the_proxy_and_pac_url() {
 #[tokio::test]
 async fn msoid_depends_on_the_cloud_and_needs_a_domain() {
     use m365mon::checks::{msoid, Instance};
+    use m365mon::engine::session::lab_settings;
     use m365mon::lab::{Lab, LabOptions, Scenario};
-    use m365mon::session::lab_settings;
 
     let catalog = m365mon::catalog::Catalog::builtin();
     let lab = Lab::start(
@@ -442,19 +442,23 @@ async fn msoid_depends_on_the_cloud_and_needs_a_domain() {
     .await
     .unwrap();
     let settings = lab_settings(lab.state(), std::time::Duration::from_secs(2), 8).unwrap();
-    let mut plan = m365mon::engine::monitor::SweepPlan::new(catalog.endpoints.clone(), settings);
+    let mut plan = m365mon::engine::plan::SweepPlan::new(catalog.endpoints.clone(), settings);
+    let routes = plan.decide_routes().await;
     plan.checks.domain = Some("contoso.lab".into());
     plan.checks.instance = Instance::China;
-    let r = msoid::check(&plan).await;
+    let r = msoid::check(&plan.check_inputs(&routes)).await;
     assert_eq!(
         (r.status.as_str(), r.remediation.as_deref()),
         ("pass", None),
         "{r:?}"
     );
     plan.checks.instance = Instance::Worldwide;
-    assert_eq!(msoid::check(&plan).await.status.as_str(), "fail");
+    assert_eq!(
+        msoid::check(&plan.check_inputs(&routes)).await.status.as_str(),
+        "fail"
+    );
     plan.checks.domain = None;
-    let r = msoid::check(&plan).await;
+    let r = msoid::check(&plan.check_inputs(&routes)).await;
     assert_eq!(r.status.as_str(), "skip");
     assert!(
         r.facts.iter().any(|(k, v)| k == "why" && v.contains("--domain")),

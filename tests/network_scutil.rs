@@ -1,8 +1,9 @@
 //! macOS proxy settings: `scutil --proxy` output (captured from real machines' shapes) read
 //! into the same settings the other sources give, and the routes they lead to.
 
-use m365mon::checks::proxy::{parse_scutil, ProxySetting};
-use m365mon::probe::route::RoutePlan;
+use m365mon::platform::proxy::{parse_scutil, ProxySetting};
+use m365mon::route::discovery::settings_of;
+use m365mon::route::RouteSettings;
 
 fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,7 +20,7 @@ fn manual_proxies_with_ports_and_exceptions() {
     assert_eq!(s.bypass.as_deref(), Some("*.local, 169.254/16, *.contoso.com"));
     assert_eq!(s.pac_url, None);
     assert!(!s.auto_detect);
-    let RoutePlan::Static { routes, .. } = s.plan("scutil").unwrap() else {
+    let RouteSettings::Static { routes, .. } = settings_of(&s, "scutil").unwrap() else {
         panic!("static routes expected")
     };
     assert_eq!(
@@ -37,7 +38,7 @@ fn pac_url_and_auto_discovery() {
     assert!(s.auto_detect);
     assert_eq!((s.https.as_deref(), s.http.as_deref()), (None, None));
     assert!(
-        matches!(s.plan("scutil").unwrap(), RoutePlan::Pac { url, .. } if url == "http://wpad.contoso.com/proxy.pac")
+        matches!(settings_of(&s, "scutil").unwrap(), RouteSettings::Pac { url, .. } if url == "http://wpad.contoso.com/proxy.pac")
     );
 }
 
@@ -45,7 +46,7 @@ fn pac_url_and_auto_discovery() {
 fn no_proxy_is_direct() {
     let s = parse_scutil(&fixture("direct.txt"));
     assert!(s.is_direct(), "{s:?}");
-    assert_eq!(s.plan("scutil").unwrap(), RoutePlan::Direct);
+    assert_eq!(settings_of(&s, "scutil").unwrap(), RouteSettings::Direct);
 }
 
 #[test]

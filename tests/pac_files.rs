@@ -7,10 +7,29 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use m365mon::catalog::{Catalog, Endpoint, Scheme};
-use m365mon::checks::pac::engine::{self, Environment, PacError};
-use m365mon::checks::pac::{self, parse_answer, CALL_LIMIT};
 use m365mon::lab::{Lab, LabOptions, Scenario};
-use m365mon::probe::{Dns, DnsChoice, Route};
+use m365mon::probe::{Dns, DnsChoice};
+use m365mon::route::pac::sandbox::{self as engine, Environment, PacError};
+use m365mon::route::pac::{self, parse_answer, CALL_LIMIT};
+use m365mon::route::{Network, Route};
+
+/// Name lookups through a real resolver (the lab's DNS server), as the engine hands the
+/// sweep's resolver to route planning.
+struct Resolver(Dns);
+
+impl Network for Resolver {
+    async fn resolve(&self, name: &str) -> Result<Vec<IpAddr>, String> {
+        self.0.resolve(name, self.timeout()).await.map_err(|f| f.detail)
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+
+    fn my_ip(&self) -> IpAddr {
+        "127.0.0.1".parse().unwrap()
+    }
+}
 
 fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -236,15 +255,9 @@ async fn names_are_resolved_by_the_sweeps_resolver() {
         Endpoint::new("login.microsoftonline.com", Scheme::Https, "/"),
         Endpoint::new("not-in-the-lab.example", Scheme::Https, "/"),
     ];
-    let decisions = pac::evaluate(
-        script,
-        &endpoints,
-        &resolver,
-        Duration::from_secs(2),
-        "127.0.0.1".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let decisions = pac::evaluate(script, &endpoints, &Resolver(resolver))
+        .await
+        .unwrap();
     let got: Vec<(String, Route)> = decisions.into_iter().map(|d| (d.url, d.route)).collect();
     assert_eq!(
         got[0],

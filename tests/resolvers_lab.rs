@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use m365mon::catalog::Catalog;
 use m365mon::checks::resolvers::{self, Answer, Resolver, ResolverList};
-use m365mon::engine::monitor::SweepPlan;
+use m365mon::engine::plan::SweepPlan;
 use m365mon::lab::{Fault, FaultMode, Lab, LabOptions, Scenario};
 use m365mon::model::{CheckResult, Status};
 
@@ -23,7 +23,7 @@ async fn lab_plan(faults: Vec<Fault>) -> (Lab, SweepPlan) {
     let lab = Lab::start(scenario(faults), &catalog, LabOptions::default())
         .await
         .expect("lab starts");
-    let settings = m365mon::session::lab_settings(lab.state(), TIMEOUT, 8).expect("lab settings");
+    let settings = m365mon::engine::session::lab_settings(lab.state(), TIMEOUT, 8).expect("lab settings");
     let mut plan = SweepPlan::new(catalog.endpoints.clone(), settings);
     plan.checks.lab = true;
     (lab, plan)
@@ -40,7 +40,7 @@ fn fact<'a>(r: &'a CheckResult, key: &str) -> &'a str {
 #[tokio::test]
 async fn healthy_lab_dns_answers() {
     let (lab, plan) = lab_plan(Vec::new()).await;
-    let r = resolvers::check(&plan).await;
+    let r = resolvers::check(&plan.check_inputs(&plan.decide_routes().await)).await;
     assert_eq!(r.status, Status::Pass, "{} {:?}", r.summary, r.facts);
     assert_eq!(fact(&r, "resolvers"), lab.state().dns.to_string());
     assert_eq!(fact(&r, "answering"), "1 of 1");
@@ -69,7 +69,7 @@ async fn lab_dns_that_never_answers_fails() {
     let faults = vec![Fault::new("*", FaultMode::DnsTimeout)];
     let (lab, plan) = lab_plan(faults).await;
     let started = Instant::now();
-    let r = resolvers::check(&plan).await;
+    let r = resolvers::check(&plan.check_inputs(&plan.decide_routes().await)).await;
     assert_eq!(r.status, Status::Fail, "{}", r.summary);
     assert!(r.summary.contains("no DNS server answers"), "{}", r.summary);
     assert_eq!(r.remediation.as_deref(), Some("dns-failure"));
@@ -84,7 +84,7 @@ async fn lab_dns_that_never_answers_fails() {
 #[tokio::test]
 async fn lab_dns_saying_nxdomain_answers_but_gives_no_address() {
     let (lab, plan) = lab_plan(vec![Fault::new("*", FaultMode::DnsNxdomain)]).await;
-    let r = resolvers::check(&plan).await;
+    let r = resolvers::check(&plan.check_inputs(&plan.decide_routes().await)).await;
     assert_eq!(r.status, Status::Fail);
     assert!(r.summary.contains("give no address"), "{}", r.summary);
     assert!(

@@ -39,7 +39,7 @@ async fn a_consumer_sees_the_fault_come_and_go() {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let handle = mon.handle.clone();
     let streaming = tokio::spawn(async move {
-        m365mon::stream::watch_jsonl(handle, writer, async {
+        m365mon::report::stream::watch_jsonl(handle, writer, async {
             let _ = stop_rx.await;
         })
         .await
@@ -99,7 +99,7 @@ async fn a_consumer_sees_the_fault_come_and_go() {
 
     // The stream opened with its schema, and sweeps count up without gaps or repeats.
     assert_eq!(received[0]["type"], "start");
-    assert_eq!(received[0]["schema"], m365mon::stream::SCHEMA);
+    assert_eq!(received[0]["schema"], m365mon::report::stream::SCHEMA);
     let sweeps: Vec<u64> = received
         .iter()
         .filter(|v| v["type"] == "sweep")

@@ -13,8 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use m365mon::catalog::{Catalog, Endpoint, Scheme};
-use m365mon::checks::tls12;
-use m365mon::engine::monitor::{run_sweep, SweepPlan};
+use m365mon::checks::tls_handshake;
+use m365mon::engine::plan::{run_sweep, SweepPlan};
 use m365mon::lab::{Lab, LabOptions, Scenario};
 use m365mon::model::{CheckResult, Status};
 use m365mon::probe::trust::{self, Trust};
@@ -28,7 +28,7 @@ async fn lab_plan(endpoints: Vec<Endpoint>) -> (Lab, SweepPlan) {
     let lab = Lab::start(scenario, &catalog, LabOptions::default())
         .await
         .expect("lab starts");
-    let settings = m365mon::session::lab_settings(lab.state(), TIMEOUT, 8).expect("lab settings");
+    let settings = m365mon::engine::session::lab_settings(lab.state(), TIMEOUT, 8).expect("lab settings");
     let mut plan = SweepPlan::new(endpoints, settings);
     plan.checks.lab = true;
     (lab, plan)
@@ -52,7 +52,7 @@ fn find<'a>(checks: &'a [CheckResult], id: &str) -> &'a CheckResult {
 #[tokio::test]
 async fn healthy_lab_agrees_tls12_with_every_sign_in_host() {
     let (lab, plan) = lab_plan(Catalog::builtin().endpoints).await;
-    let r = tls12::check(&plan).await;
+    let r = tls_handshake::check(&plan.check_inputs(&plan.decide_routes().await)).await;
     assert_eq!(r.status, Status::Pass, "{} {:#?}", r.summary, r.facts);
     assert_eq!(fact(&r, "tls12"), "works");
     for host in [
@@ -68,7 +68,7 @@ async fn healthy_lab_agrees_tls12_with_every_sign_in_host() {
     }
     // Through the whole sweep, the versions of the normal probes are added.
     let (checks, _) = run_sweep(&plan).await;
-    let r = find(&checks, tls12::ID);
+    let r = find(&checks, tls_handshake::ID);
     assert_eq!(r.status, Status::Pass);
     assert_eq!(fact(r, "negotiated login.windows.net"), "TLS 1.3");
     lab.shutdown().await;
@@ -161,7 +161,7 @@ async fn a_tls13_only_server_fails_tls12_while_the_normal_probe_passes() {
         "the normal probe uses TLS 1.3: {}",
         probe.summary
     );
-    let r = find(&checks, tls12::ID);
+    let r = find(&checks, tls_handshake::ID);
     assert_eq!(r.status, Status::Fail, "{} {:#?}", r.summary, r.facts);
     assert_eq!(fact(r, "tls12"), "fails");
     let detail = fact(r, &format!("tls12 {HOST}"));

@@ -20,7 +20,7 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::{validate_host, Endpoint, Merge, Scheme, Source, CATEGORIES};
-use crate::error::{line_of, read_input, InputError};
+use crate::model::error::{line_of, read_input, InputError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,7 +15,7 @@ pub mod ms_json;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use crate::error::InputError;
+use crate::model::error::InputError;
 pub use cloud::Instance;
 
 /// How an endpoint is spoken to.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 use super::{validate_host, Endpoint, Scheme, Source, CATEGORIES};
-use crate::error::{line_of, read_input, InputError};
+use crate::model::error::{line_of, read_input, InputError};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -18,13 +18,25 @@ pub mod ncsi;
 pub mod pac;
 pub mod proxy;
 pub mod resolvers;
-pub mod tls12;
+pub mod tls_handshake;
 pub mod vpn;
 
-use crate::engine::monitor::SweepPlan;
+use crate::catalog::Endpoint;
 use crate::model::CheckResult;
+use crate::probe::ProbeSettings;
+use crate::route::RoutePlan;
 
 pub use crate::catalog::Instance;
+
+/// What the checks of one sweep see: its endpoints, the probes' settings, the routes the
+/// engine decided for this sweep (the same the probes take), and the options.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweep<'a> {
+    pub endpoints: &'a [Endpoint],
+    pub settings: &'a ProbeSettings,
+    pub routes: &'a RoutePlan,
+    pub checks: &'a CheckOptions,
+}
 
 /// What the network and host checks need beyond the probe settings.
 #[derive(Debug, Clone, Default)]
@@ -38,10 +50,10 @@ pub struct CheckOptions {
 }
 
 /// Checks that gather their own facts; they run concurrently with the endpoint probes.
-pub async fn gather(plan: &SweepPlan) -> Vec<CheckResult> {
+pub async fn gather(plan: &Sweep<'_>) -> Vec<CheckResult> {
     // One join for all, so the sweep waits for the slowest check, not for the sum.
     let ((resolvers, tls12), (proxy, pac, msoid, ncsi), host) = tokio::join!(
-        async { tokio::join!(resolvers::check(plan), tls12::check(plan)) },
+        async { tokio::join!(resolvers::check(plan), tls_handshake::check(plan)) },
         async {
             tokio::join!(
                 proxy::check(plan),
@@ -66,7 +78,7 @@ pub fn derive(endpoints: &[CheckResult]) -> Vec<CheckResult> {
 /// Completes gathered checks that also show what the endpoint probes saw, once their
 /// results are in (the TLS 1.2 check adds the versions the probes negotiated).
 pub fn complete(gathered: &mut [CheckResult], endpoints: &[CheckResult]) {
-    for c in gathered.iter_mut().filter(|c| c.id == tls12::ID) {
-        tls12::annotate(c, endpoints);
+    for c in gathered.iter_mut().filter(|c| c.id == tls_handshake::ID) {
+        tls_handshake::annotate(c, endpoints);
     }
 }

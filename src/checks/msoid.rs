@@ -17,7 +17,7 @@
 use std::time::Instant;
 
 use super::Instance;
-use crate::engine::monitor::SweepPlan;
+use super::Sweep;
 use crate::model::{ms, CheckKind, CheckResult, Status};
 use crate::probe::Dns;
 
@@ -27,7 +27,7 @@ pub const ID: &str = "network:msoid";
 pub const CHINA_TARGET: &str = "clientconfig.partner.microsoftonline-p.net.cn";
 
 /// The `network:msoid` check.
-pub async fn check(plan: &SweepPlan) -> CheckResult {
+pub async fn check(plan: &Sweep<'_>) -> CheckResult {
     let started = Instant::now();
     let Some(domain) = plan
         .checks

@@ -10,11 +10,12 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
+use super::Sweep;
 use crate::catalog::{Endpoint, Scheme};
-use crate::engine::monitor::SweepPlan;
+use crate::http::get::{self, Fetched, Via};
 use crate::model::{ms, Cause, CheckKind, CheckResult, Status};
-use crate::probe::route::{self, Fetched, Route};
 use crate::probe::Dns;
+use crate::route::Route;
 
 /// Check id.
 pub const ID: &str = "network:ncsi";
@@ -27,7 +28,7 @@ pub const DNS_ADDR: Ipv4Addr = Ipv4Addr::new(131, 107, 255, 255);
 const MAX_BODY: usize = 16 * 1024;
 
 /// The `network:ncsi` check.
-pub async fn check(plan: &SweepPlan) -> CheckResult {
+pub async fn check(plan: &Sweep<'_>) -> CheckResult {
     let started = Instant::now();
     let settings = &plan.settings;
     // Whether each half failed at name resolution, and how: when both did, the check's
@@ -37,10 +38,14 @@ pub async fn check(plan: &SweepPlan) -> CheckResult {
         Err(why) => (Err(why.clone()), Err(why)),
         Ok(resolver) => {
             let probe = Endpoint::new(PROBE_HOST, Scheme::Http, PROBE_PATH);
-            let route = settings.route_for(&probe);
+            let route = plan.routes.route_for(&probe);
             let port = settings.port_for(&probe);
             let fetch = async {
-                let addr = match &route {
+                let authorization = match &route {
+                    Route::HttpProxy { auth: Some(a), .. } => Some(a.header_value()),
+                    _ => None,
+                };
+                let via = match &route {
                     Route::Direct => {
                         let ips = resolver
                             .resolve(PROBE_HOST, settings.timeout)
@@ -49,20 +54,15 @@ pub async fn check(plan: &SweepPlan) -> CheckResult {
                                 dns_causes[0] = Some(f.cause);
                                 f.detail
                             })?;
-                        Some(SocketAddr::new(ips[0], port))
+                        Via::Direct(SocketAddr::new(ips[0], port))
                     }
-                    Route::HttpProxy { .. } => None,
+                    Route::HttpProxy { addr, .. } => Via::Proxy {
+                        host: &addr.host,
+                        port: addr.port,
+                        authorization: authorization.as_deref(),
+                    },
                 };
-                route::http_get(
-                    PROBE_HOST,
-                    port,
-                    PROBE_PATH,
-                    &route,
-                    addr,
-                    settings.timeout,
-                    MAX_BODY,
-                )
-                .await
+                get::get(PROBE_HOST, port, PROBE_PATH, via, settings.timeout, MAX_BODY).await
             };
             let lookup = async { resolver.resolve(DNS_HOST, settings.timeout).await };
             let (fetched, lookup) = tokio::join!(fetch, lookup);

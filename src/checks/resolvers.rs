@@ -20,8 +20,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::Sweep;
 use crate::catalog::Endpoint;
-use crate::engine::monitor::SweepPlan;
 use crate::model::{ms, Cause, CheckKind, CheckResult, Status};
 use crate::probe::{Dns, DnsChoice};
 
@@ -186,7 +186,7 @@ pub fn resolv_conf_resolvers(root: &Path) -> ResolverList {
 }
 
 /// The servers the probes of this plan use.
-pub fn configured(plan: &SweepPlan) -> ResolverList {
+pub fn configured(plan: &Sweep<'_>) -> ResolverList {
     match &plan.settings.dns {
         DnsChoice::Server(addr) => {
             let origin = if plan.checks.lab {
@@ -210,7 +210,7 @@ pub fn configured(plan: &SweepPlan) -> ResolverList {
 /// The name to ask for: a sign-in host of the catalog (what sign-in needs first), else
 /// the first probed endpoint, else login.microsoftonline.com.
 pub fn query_name(endpoints: &[Endpoint]) -> String {
-    super::tls12::sign_in_endpoints(endpoints)
+    super::tls_handshake::sign_in_endpoints(endpoints)
         .first()
         .map(|e| e.host.clone())
         .or_else(|| {
@@ -244,7 +244,7 @@ pub async fn ask(resolver: &Resolver, name: &str, timeout: Duration) -> Answer {
 }
 
 /// Runs the check: every configured server is asked once, all at the same time.
-pub async fn check(plan: &SweepPlan) -> CheckResult {
+pub async fn check(plan: &Sweep<'_>) -> CheckResult {
     let list = configured(plan);
     let name = query_name(&plan.endpoints);
     let timeout = plan.settings.timeout.min(MAX_WAIT);
@@ -505,7 +505,7 @@ mod tests {
     #[test]
     fn query_name_prefers_a_sign_in_host() {
         let eps = crate::catalog::Catalog::builtin().endpoints;
-        assert!(super::super::tls12::SIGN_IN_HOSTS.contains(&query_name(&eps).as_str()));
+        assert!(super::super::tls_handshake::SIGN_IN_HOSTS.contains(&query_name(&eps).as_str()));
         assert_eq!(query_name(&[]), "login.microsoftonline.com");
     }
 }

@@ -21,92 +21,16 @@
 //!   the VPN, or `unknown` (no endpoint resolved in this sweep).
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use crate::model::{CheckKind, CheckResult, StageName, Status};
-use crate::platform::net::{self, Interface, LinkKind, NetFacts};
+use crate::platform::net::{Interface, NetFacts};
+use crate::route::vpn::{self, vpn_label, INTERNET_SAMPLES};
 
 /// Check id.
 pub const ID: &str = "network:vpn";
 /// Remediation entry for a VPN that carries Microsoft 365 traffic.
 pub const REMEDIATION: &str = "vpn-full-tunnel";
-
-/// Addresses standing for "anywhere on the Internet": ordinary unicast space from both
-/// halves of IPv4 (so OpenVPN's `0/1` + `128/1` routes count) and from the global IPv6
-/// range, outside the documentation and private ranges that labs and LANs use.
-pub const INTERNET_SAMPLES: [IpAddr; 4] = [
-    IpAddr::V4(Ipv4Addr::new(64, 0, 0, 1)),
-    IpAddr::V4(Ipv4Addr::new(160, 0, 0, 1)),
-    IpAddr::V6(Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 1)),
-    IpAddr::V6(Ipv6Addr::new(0x2a00, 0, 0, 0, 0, 0, 0, 1)),
-];
-
-/// Words in interface names or adapter descriptions, lower case, and the product they
-/// give away. Checked in order (products before the drivers they share); the first match
-/// names the product.
-const PRODUCTS: &[(&str, &str)] = &[
-    ("anyconnect", "Cisco AnyConnect"),
-    ("cisco secure client", "Cisco Secure Client"),
-    ("cscotun", "Cisco AnyConnect"),
-    ("globalprotect", "GlobalProtect"),
-    ("pangp", "GlobalProtect"),
-    ("nordlynx", "NordLynx (NordVPN)"),
-    ("fortinet", "FortiClient"),
-    ("forticlient", "FortiClient"),
-    ("pulse secure", "Pulse Secure"),
-    ("ivanti", "Ivanti Secure Access"),
-    ("juniper", "Juniper"),
-    ("zscaler", "Zscaler"),
-    ("zcctun", "Zscaler"),
-    ("check point", "Check Point"),
-    ("sonicwall", "SonicWall"),
-    ("sophos", "Sophos"),
-    ("f5 networks vpn", "F5 BIG-IP Edge"),
-    ("netskope", "Netskope"),
-    ("cloudflare warp", "Cloudflare WARP"),
-    ("cloudflarewarp", "Cloudflare WARP"),
-    ("tailscale", "Tailscale"),
-    ("zerotier", "ZeroTier"),
-    // Drivers that several products share: only when no product name matched.
-    ("openvpn", "OpenVPN"),
-    ("ovpn-dco", "OpenVPN"),
-    ("wireguard", "WireGuard"),
-    ("wintun", "Wintun (WireGuard, Tailscale or OpenVPN)"),
-    ("tap-windows", "OpenVPN (TAP-Windows)"),
-    ("tap0901", "OpenVPN (TAP-Windows)"),
-];
-
-/// Adapters of the type "tunnel" that are IPv6 transition mechanisms, not VPNs.
-const NOT_VPN: &[&str] = &["teredo", "isatap", "6to4", "ip-https"];
-
-/// Names the VPN an interface belongs to, or `None` when it is not a VPN.
-///
-/// Tap and kernel tunnel devices also serve virtual machines and IPv6 transition, so
-/// without a product name they count only when some route leads into them.
-pub fn vpn_label(iface: &Interface, facts: &NetFacts) -> Option<String> {
-    let text = format!("{} {}", iface.name, iface.description.as_deref().unwrap_or("")).to_lowercase();
-    if NOT_VPN.iter().any(|w| text.contains(w)) || iface.kind == LinkKind::Loopback {
-        return None;
-    }
-    if let Some((_, product)) = PRODUCTS.iter().find(|(word, _)| text.contains(word)) {
-        return Some((*product).to_string());
-    }
-    // GlobalProtect on Linux and macOS names its device gpd0.
-    if iface.name.starts_with("gpd")
-        && iface.name[3..].chars().all(|c| c.is_ascii_digit())
-        && iface.name.len() > 3
-    {
-        return Some("GlobalProtect".into());
-    }
-    let routed = facts.routes.iter().any(|r| r.interface == iface.name);
-    match iface.kind {
-        LinkKind::Tun | LinkKind::Ppp | LinkKind::WireGuard => {
-            Some(format!("{} device", iface.kind.as_str()))
-        }
-        LinkKind::Tap | LinkKind::IpTunnel if routed => Some(format!("{} device", iface.kind.as_str())),
-        _ => None,
-    }
-}
 
 /// One endpoint address and where its packets go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,12 +68,11 @@ pub fn endpoint_addresses(endpoints: &[CheckResult]) -> Vec<(String, IpAddr)> {
 
 /// Runs the check on this machine: reads interfaces and routes, then [`evaluate`]s.
 pub fn check(endpoints: &[CheckResult]) -> CheckResult {
-    let mut lookups: Vec<IpAddr> = INTERNET_SAMPLES.to_vec();
-    lookups.extend(endpoint_addresses(endpoints).into_iter().map(|(_, a)| a));
-    lookups.sort_unstable();
-    lookups.dedup();
-    let facts = net::network_facts(&lookups);
-    evaluate(&facts, endpoints)
+    let addresses: Vec<IpAddr> = endpoint_addresses(endpoints)
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    evaluate(&vpn::read_paths(&addresses), endpoints)
 }
 
 /// The check as a plain function of the network facts and this sweep's endpoint results.
@@ -338,7 +261,7 @@ fn describe_hops(hops: &[&Hop]) -> String {
 mod tests {
     use super::*;
     use crate::model::StageResult;
-    use crate::platform::net::Route;
+    use crate::platform::net::{LinkKind, RouteEntry};
 
     fn iface(name: &str, kind: LinkKind, description: Option<&str>) -> Interface {
         Interface {
@@ -350,8 +273,8 @@ mod tests {
         }
     }
 
-    fn route(dest: &str, len: u8, via: &str) -> Route {
-        Route {
+    fn route(dest: &str, len: u8, via: &str) -> RouteEntry {
+        RouteEntry {
             dest: dest.parse().unwrap(),
             prefix_len: len,
             gateway: None,
@@ -386,7 +309,7 @@ mod tests {
             .unwrap_or_else(|| panic!("no {key} in {:?}", r.facts))
     }
 
-    fn lan_and_tun(tun_routes: Vec<Route>) -> NetFacts {
+    fn lan_and_tun(tun_routes: Vec<RouteEntry>) -> NetFacts {
         let mut routes = vec![route("0.0.0.0", 0, "eth0"), route("192.168.1.0", 24, "eth0")];
         routes.extend(tun_routes);
         NetFacts {

@@ -2,7 +2,9 @@
 //! snapshots to any number of consumers (the TUI, `check`, reports, exporters).
 //!
 //! ```text
-//!   Monitor (scheduler task) --sweep--> probe::* + checks  --> Vec<CheckResult>
+//!   Session (engine::session) --> SweepPlan (engine::plan)
+//!   Monitor (scheduler task) --sweep--> route::plan --> probe::sweep + checks::gather
+//!        |                                                  --> Vec<CheckResult>
 //!        |                                                        |
 //!        |<------------------- findings::diagnose ----------------+
 //!        v
@@ -11,8 +13,11 @@
 //! ```
 
 pub mod monitor;
+pub mod plan;
+pub mod session;
 pub mod snapshot;
 
+pub use plan::{run_sweep, SweepPlan};
 pub use snapshot::{Event, EventKind, HistoryPoint, HostInfo, Snapshot};
 
 use std::sync::Arc;

@@ -6,51 +6,15 @@
 
 use chrono::Utc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::plan::{run_sweep, SweepPlan};
 use super::snapshot::{Event, EventKind, HistoryPoint, HostInfo, Snapshot, EVENTS_LEN, HISTORY_LEN};
 use super::{MonitorCommand, MonitorHandle};
-use crate::catalog::Endpoint;
-use crate::checks::{self, CheckOptions};
-use crate::findings;
-use crate::model::{ms, CheckResult, Status};
-use crate::probe::{self, ProbeSettings};
-
-/// What one sweep runs.
-#[derive(Debug, Clone)]
-pub struct SweepPlan {
-    pub endpoints: Vec<Endpoint>,
-    pub settings: ProbeSettings,
-    /// What the network and host checks need to know (tenant domain, cloud, lab).
-    pub checks: CheckOptions,
-}
-
-impl SweepPlan {
-    /// A plan with default check options.
-    pub fn new(endpoints: Vec<Endpoint>, settings: ProbeSettings) -> Self {
-        Self {
-            endpoints,
-            settings,
-            checks: CheckOptions::default(),
-        }
-    }
-}
-
-/// Runs every check once; returns the results and the sweep's wall time in ms.
-pub async fn run_sweep(plan: &SweepPlan) -> (Vec<CheckResult>, f64) {
-    let started = Instant::now();
-    let (mut checks, mut gathered) = tokio::join!(
-        probe::sweep(&plan.endpoints, &plan.settings),
-        checks::gather(plan)
-    );
-    checks::complete(&mut gathered, &checks);
-    let derived = checks::derive(&checks);
-    checks.extend(gathered);
-    checks.extend(derived);
-    (checks, ms(started.elapsed()))
-}
+use crate::diagnosis::findings;
+use crate::model::{CheckResult, Status};
 
 /// The running state; turns sweeps into snapshots.
 #[derive(Debug, Default)]

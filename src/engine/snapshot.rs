@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::findings::Finding;
+use crate::diagnosis::findings::Finding;
 use crate::model::{CheckResult, Status};
 
 /// How many past results each check keeps for sparklines and flapping.

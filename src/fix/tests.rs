@@ -86,7 +86,7 @@ fn every_fix_links_an_existing_remediation_entry() {
     assert_eq!(ids.len(), 5);
     for f in CATALOGUE {
         assert!(
-            crate::remediation::get(f.remediation).is_some(),
+            crate::diagnosis::remediation::get(f.remediation).is_some(),
             "{} links {}",
             f.id,
             f.remediation

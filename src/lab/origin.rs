@@ -15,11 +15,10 @@ use super::pki::{Pki, TlsFace};
 use super::scenario::{CaptivePortal, Fault, FaultMode, Layer};
 use super::timeline::Timeline;
 use crate::catalog::Scheme;
+use crate::http::{self as wire, http_date, ReadHeadError, RequestHead};
 
 /// How long a client may take to finish its TLS handshake or its request head.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest request head read; anything longer gets a 400.
-const MAX_HEAD: usize = 16 * 1024;
 /// `Server` header of the lab's origins.
 pub const SERVER: &str = "m365mon-lab";
 /// `Server` and `Via` of the imitation secure web gateway that sends block pages.
@@ -76,9 +75,8 @@ fn tls_face(fault: Option<&Fault>) -> TlsFace {
 }
 
 async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, ep: &EndpointContext) {
-    let request = match tokio::time::timeout(CLIENT_TIMEOUT, read_head(&mut stream)).await {
-        Ok(Ok(Some(head))) => parse_request(&head),
-        Ok(Ok(None)) => None,
+    let request = match tokio::time::timeout(CLIENT_TIMEOUT, read_request(&mut stream)).await {
+        Ok(Ok(head)) => head,
         // The client went away or never finished: nothing to answer.
         Ok(Err(_)) | Err(_) => return,
     };
@@ -109,7 +107,7 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, ep: &Endpo
         (Some(_), _) if ep.host == super::NCSI_HTTP_HOST && scenario.captive_portal.is_some() => {
             Response::captive_portal(scenario.captive_portal.unwrap_or(CaptivePortal::Redirect))
         }
-        (Some(req), _) => Response::content(&ep.host, &req.path),
+        (Some(req), _) => Response::content(&ep.host, &req.target),
     };
     let head_only = request.as_ref().is_some_and(|r| r.method == "HEAD");
     if stream
@@ -127,40 +125,17 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, ep: &Endpo
     }
 }
 
-/// Reads up to the blank line ending the request head; `None` if it is too long.
-pub(super) async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Option<Vec<u8>>> {
-    let mut head = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        head.extend_from_slice(&chunk[..n]);
-        if head.windows(4).any(|w| w == b"\r\n\r\n") {
-            return Ok(Some(head));
-        }
-        if head.len() > MAX_HEAD {
-            return Ok(None);
-        }
-    }
-}
-
-#[derive(Debug, PartialEq)]
-struct Request {
-    method: String,
-    path: String,
-}
-
-fn parse_request(head: &[u8]) -> Option<Request> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(head) {
-        Ok(httparse::Status::Complete(_)) => Some(Request {
-            method: req.method?.to_string(),
-            path: req.path?.to_string(),
-        }),
-        _ => None,
+/// Reads one request head. `Ok(None)` when it is not HTTP or too long (answered with a
+/// 400); `Err` when the client went away first.
+pub(super) async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> std::io::Result<Option<RequestHead>> {
+    let mut buf = Vec::with_capacity(1024);
+    match wire::read_head(stream, &mut buf, wire::parse_request).await {
+        Ok(Some((head, _))) => Ok(Some(head)),
+        Ok(None) => Err(std::io::ErrorKind::UnexpectedEof.into()),
+        Err(ReadHeadError::Io(e)) => Err(e),
+        Err(ReadHeadError::Head(_)) => Ok(None),
     }
 }
 
@@ -230,33 +205,23 @@ impl Response {
                     .push(("Proxy-Authenticate", "Basic realm=\"lab\"".into()));
                 r
             }
-            _ => Self::text(status, &format!("{status} {}\n", reason(status))),
+            _ => Self::text(status, &format!("{status} {}\n", wire::reason(status))),
         }
     }
 
     /// The bytes on the wire; the `Date` header is `clock_offset_secs` off real time.
     pub(super) fn render(&self, head_only: bool, clock_offset_secs: i64) -> Vec<u8> {
-        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
         let date = chrono::Utc::now() + chrono::Duration::seconds(clock_offset_secs);
-        out.push_str(&format!("Date: {}\r\n", http_date(date)));
-        for (name, value) in &self.headers {
-            out.push_str(&format!("{name}: {value}\r\n"));
-        }
-        out.push_str(&format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.body.len()
-        ));
-        let mut bytes = out.into_bytes();
+        let mut headers = vec![("Date", http_date(date))];
+        headers.extend(self.headers.iter().map(|(n, v)| (*n, v.clone())));
+        headers.push(("Content-Length", self.body.len().to_string()));
+        headers.push(("Connection", "close".to_string()));
+        let mut bytes = wire::response_head(self.status, &headers).into_bytes();
         if !head_only {
             bytes.extend_from_slice(&self.body);
         }
         bytes
     }
-}
-
-/// RFC 7231 IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 fn block_page(host: &str) -> String {
@@ -268,29 +233,6 @@ fn block_page(host: &str) -> String {
          <p>If you believe this is a mistake, contact your IT help desk.</p>\n\
          </body></html>\n"
     )
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        304 => "Not Modified",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
 }
 
 /// A short stand-in for a CRL: DER-looking bytes (a SEQUENCE header and filler), enough
@@ -369,16 +311,14 @@ mod tests {
         assert_eq!(http_date(at), "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 
-    #[test]
-    fn request_parsing() {
-        let r = parse_request(b"GET /olsc?x=1 HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
-        assert_eq!(
-            r,
-            Request {
-                method: "GET".into(),
-                path: "/olsc?x=1".into()
-            }
-        );
-        assert!(parse_request(b"NOT HTTP\r\n\r\n").is_none());
+    #[tokio::test]
+    async fn request_heads_are_read_or_refused() {
+        let mut ok: &[u8] = b"GET /olsc?x=1 HTTP/1.1\r\nHost: a\r\n\r\n";
+        let r = read_request(&mut ok).await.unwrap().unwrap();
+        assert_eq!((r.method.as_str(), r.target.as_str()), ("GET", "/olsc?x=1"));
+        let mut bad: &[u8] = b"NOT HTTP\r\n\r\n";
+        assert!(read_request(&mut bad).await.unwrap().is_none());
+        let mut gone: &[u8] = b"GET / HT";
+        assert!(read_request(&mut gone).await.is_err());
     }
 }

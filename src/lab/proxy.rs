@@ -18,9 +18,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::origin::{read_head, Response};
+use super::origin::{read_request, Response};
 use super::scenario::{host_matches, LabProxy};
-use crate::probe::route::{base64_encode, glob};
+use crate::http::{base64_encode, RequestHead};
+use crate::route::bypass::glob;
 
 /// Where the proxy serves its PAC file.
 pub const PAC_PATH: &str = "/proxy.pac";
@@ -91,39 +92,35 @@ struct ProxyRequest {
     forward_headers: Vec<(String, String)>,
 }
 
-fn parse(head: &[u8]) -> Option<ProxyRequest> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return None,
-    }
-    let mut auth = None;
-    let mut forward_headers = Vec::new();
-    for h in req.headers.iter() {
-        let value = String::from_utf8_lossy(h.value).trim().to_string();
-        if h.name.eq_ignore_ascii_case("proxy-authorization") {
-            auth = Some(value);
-        } else if !h.name.to_ascii_lowercase().starts_with("proxy-") {
-            forward_headers.push((h.name.to_string(), value));
+impl From<RequestHead> for ProxyRequest {
+    fn from(head: RequestHead) -> Self {
+        let mut auth = None;
+        let mut forward_headers = Vec::new();
+        for (name, value) in head.headers.iter() {
+            let value = String::from_utf8_lossy(value).trim().to_string();
+            if name.eq_ignore_ascii_case("proxy-authorization") {
+                auth = Some(value);
+            } else if !name.to_ascii_lowercase().starts_with("proxy-") {
+                forward_headers.push((name.to_string(), value));
+            }
+        }
+        ProxyRequest {
+            method: head.method,
+            target: head.target,
+            auth,
+            forward_headers,
         }
     }
-    Some(ProxyRequest {
-        method: req.method?.to_string(),
-        target: req.path?.to_string(),
-        auth,
-        forward_headers,
-    })
 }
 
 async fn serve_connection(mut client: TcpStream, ctx: Arc<ProxyContext>) {
-    let head = match tokio::time::timeout(CLIENT_TIMEOUT, read_head(&mut client)).await {
-        Ok(Ok(Some(head))) => head,
+    let req = match tokio::time::timeout(CLIENT_TIMEOUT, read_request(&mut client)).await {
+        Ok(Ok(Some(head))) => ProxyRequest::from(head),
+        Ok(Ok(None)) => {
+            let _ = send(&mut client, &Response::text(400, "bad request\n"), &ctx).await;
+            return;
+        }
         _ => return,
-    };
-    let Some(req) = parse(&head) else {
-        let _ = send(&mut client, &Response::text(400, "bad request\n"), &ctx).await;
-        return;
     };
     // A request for the proxy itself: its PAC file.
     if req.target.starts_with('/') {
@@ -269,7 +266,9 @@ mod tests {
 
     #[test]
     fn proxy_headers_are_not_forwarded() {
-        let r = parse(b"GET http://a/ HTTP/1.1\r\nHost: a\r\nProxy-Authorization: Basic eA==\r\nProxy-Connection: x\r\n\r\n").unwrap();
+        let head = b"GET http://a/ HTTP/1.1\r\nHost: a\r\nProxy-Authorization: Basic eA==\r\nProxy-Connection: x\r\n\r\n";
+        let (head, _) = crate::http::parse_request(head).unwrap().unwrap();
+        let r = ProxyRequest::from(head);
         assert_eq!(r.auth.as_deref(), Some("Basic eA=="));
         assert_eq!(r.forward_headers, vec![("Host".to_string(), "a".to_string())]);
     }

@@ -49,7 +49,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::builtins::BUILTINS;
-use crate::error::{line_of, read_input, InputError};
+use crate::model::error::{line_of, read_input, InputError};
 
 /// The longest `latency_ms` or `delay_ms` accepted: longer than any client waits.
 const MAX_DELAY_MS: u64 = 600_000;

@@ -15,8 +15,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use crate::catalog::Scheme;
-use crate::error::{read_input, InputError};
-use crate::probe::route::{Route, RoutePlan};
+use crate::model::error::{read_input, InputError};
+use crate::route::{Route, RouteSettings};
 
 /// One listener of the lab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,16 +72,16 @@ impl LabState {
     }
 
     /// The routes a monitor of this lab takes: the PAC file, else the proxy, else direct.
-    pub fn routes(&self) -> Result<RoutePlan, String> {
+    pub fn routes(&self) -> Result<RouteSettings, String> {
         if let Some(url) = &self.pac_url {
-            return Ok(RoutePlan::Pac {
+            return Ok(RouteSettings::Pac {
                 url: url.clone(),
                 source: "lab".into(),
             });
         }
         match &self.proxy {
-            Some(url) => Ok(RoutePlan::single(Route::from_proxy_url(url)?, "lab proxy")),
-            None => Ok(RoutePlan::Direct),
+            Some(url) => Ok(RouteSettings::single(Route::from_proxy_url(url)?, "lab proxy")),
+            None => Ok(RouteSettings::Direct),
         }
     }
 

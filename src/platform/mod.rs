@@ -18,6 +18,7 @@ pub mod net_linux;
 pub mod net_macos;
 pub mod net_windows;
 pub mod process;
+pub mod proxy;
 #[cfg(windows)]
 pub mod proxy_windows;
 pub mod tool;

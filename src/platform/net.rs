@@ -66,7 +66,7 @@ pub struct Interface {
 
 /// One routing table entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
+pub struct RouteEntry {
     /// Network address of the destination prefix.
     pub dest: IpAddr,
     pub prefix_len: u8,
@@ -76,7 +76,7 @@ pub struct Route {
     pub metric: u32,
 }
 
-impl Route {
+impl RouteEntry {
     /// Whether `addr` falls inside this route's prefix.
     pub fn contains(&self, addr: IpAddr) -> bool {
         match (self.dest, addr) {
@@ -102,7 +102,7 @@ fn prefix_match(net: &[u8], addr: &[u8], len: u8) -> bool {
 
 /// Which interface carries traffic to one address, and how that was found out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteChoice {
+pub struct Egress {
     pub addr: IpAddr,
     pub interface: String,
     pub gateway: Option<IpAddr>,
@@ -114,10 +114,10 @@ pub struct RouteChoice {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetFacts {
     pub interfaces: Vec<Interface>,
-    pub routes: Vec<Route>,
+    pub routes: Vec<RouteEntry>,
     /// Answers the OS gave for single addresses where the table alone would mislead
     /// (Linux policy routing, as wg-quick and Tailscale set up). They take precedence.
-    pub asked: Vec<RouteChoice>,
+    pub asked: Vec<Egress>,
     /// Where the routes came from, for the detail view ("/proc/net/route").
     pub route_source: String,
     /// What could not be read; shown so that a missing fact is not mistaken for a clean one.
@@ -128,9 +128,9 @@ impl NetFacts {
     /// The interface a packet to `addr` would leave by: what the OS said for it if it was
     /// asked, otherwise the longest matching prefix of the table (lowest metric on a tie).
     /// Loopback addresses never leave the machine, whatever the table holds.
-    pub fn route(&self, addr: IpAddr) -> Option<RouteChoice> {
+    pub fn route(&self, addr: IpAddr) -> Option<Egress> {
         if addr.is_loopback() {
-            return Some(RouteChoice {
+            return Some(Egress {
                 addr,
                 interface: "loopback".into(),
                 gateway: None,
@@ -140,7 +140,7 @@ impl NetFacts {
         if let Some(asked) = self.asked.iter().find(|c| c.addr == addr) {
             return Some(asked.clone());
         }
-        longest_match(&self.routes, addr).map(|r| RouteChoice {
+        longest_match(&self.routes, addr).map(|r| Egress {
             addr,
             interface: r.interface.clone(),
             gateway: r.gateway,
@@ -155,8 +155,8 @@ impl NetFacts {
 
 /// Longest-prefix match; the first-listed route wins a full tie (tables list the
 /// preferred route first).
-pub fn longest_match(routes: &[Route], addr: IpAddr) -> Option<&Route> {
-    let mut best: Option<&Route> = None;
+pub fn longest_match(routes: &[RouteEntry], addr: IpAddr) -> Option<&RouteEntry> {
+    let mut best: Option<&RouteEntry> = None;
     for r in routes.iter().filter(|r| r.contains(addr)) {
         best = match best {
             Some(b)
@@ -212,8 +212,8 @@ pub fn network_facts(lookups: &[IpAddr]) -> NetFacts {
 mod tests {
     use super::*;
 
-    fn route(dest: &str, len: u8, iface: &str, metric: u32) -> Route {
-        Route {
+    fn route(dest: &str, len: u8, iface: &str, metric: u32) -> RouteEntry {
+        RouteEntry {
             dest: dest.parse().unwrap(),
             prefix_len: len,
             gateway: None,
@@ -265,7 +265,7 @@ mod tests {
     fn asked_answers_beat_the_table_and_loopback_stays_home() {
         let facts = NetFacts {
             routes: vec![route("0.0.0.0", 0, "eth0", 0)],
-            asked: vec![RouteChoice {
+            asked: vec![Egress {
                 addr: "192.0.2.1".parse().unwrap(),
                 interface: "wg0".into(),
                 gateway: None,

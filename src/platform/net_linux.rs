@@ -12,7 +12,7 @@ use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
-use super::net::{Interface, LinkKind, NetFacts, Route, RouteChoice};
+use super::net::{Egress, Interface, LinkKind, NetFacts, RouteEntry};
 
 /// Runs `ip` with arguments; `Ok(stdout)` or `Err(stderr or why it could not run)`.
 pub type IpRunner<'a> = &'a dyn Fn(&[&str]) -> Result<String, String>;
@@ -42,7 +42,7 @@ pub fn read(root: &Path, ip: Option<IpRunner<'_>>, lookups: &[IpAddr]) -> NetFac
     for (file, parse) in [
         (
             "proc/net/route",
-            parse_proc_route as fn(&str) -> (Vec<Route>, Vec<String>),
+            parse_proc_route as fn(&str) -> (Vec<RouteEntry>, Vec<String>),
         ),
         ("proc/net/ipv6_route", parse_ipv6_route),
     ] {
@@ -95,12 +95,12 @@ pub fn run_ip(args: &[&str]) -> Result<String, String> {
     }
 }
 
-fn ask_route(ip: IpRunner<'_>, addr: IpAddr) -> Option<RouteChoice> {
+fn ask_route(ip: IpRunner<'_>, addr: IpAddr) -> Option<Egress> {
     let family = if addr.is_ipv6() { "-6" } else { "-4" };
     let text = addr.to_string();
     match ip(&[family, "-o", "route", "get", &text]) {
         Ok(out) => parse_route_get(addr, &out),
-        Err(why) if why.contains("unreachable") => Some(RouteChoice {
+        Err(why) if why.contains("unreachable") => Some(Egress {
             addr,
             interface: "unreachable".into(),
             gateway: None,
@@ -112,12 +112,12 @@ fn ask_route(ip: IpRunner<'_>, addr: IpAddr) -> Option<RouteChoice> {
 
 /// One line of `ip -o route get`, e.g.
 /// `192.0.2.1 via 10.0.2.2 dev eth0 src 10.0.2.15 uid 0 \    cache`.
-pub fn parse_route_get(addr: IpAddr, out: &str) -> Option<RouteChoice> {
+pub fn parse_route_get(addr: IpAddr, out: &str) -> Option<Egress> {
     let words: Vec<&str> = out.split_whitespace().collect();
     let after = |key: &str| words.windows(2).find(|w| w[0] == key).map(|w| w[1]);
     let interface = after("dev")?.to_string();
     let gateway = after("via").and_then(|g| g.parse().ok());
-    Some(RouteChoice {
+    Some(Egress {
         addr,
         interface,
         gateway,
@@ -225,7 +225,7 @@ pub fn link_kind(
 /// `/proc/net/route` (IPv4, table `main`). Addresses are the kernel's network-order
 /// words printed as host-order hex, i.e. byte-reversed on the little-endian machines
 /// Linux desktops run on.
-pub fn parse_proc_route(text: &str) -> (Vec<Route>, Vec<String>) {
+pub fn parse_proc_route(text: &str) -> (Vec<RouteEntry>, Vec<String>) {
     let mut routes = Vec::new();
     let mut problems = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
@@ -256,7 +256,7 @@ pub fn parse_proc_route(text: &str) -> (Vec<Route>, Vec<String>) {
                 } else {
                     f[0].to_string()
                 };
-                routes.push(Route {
+                routes.push(RouteEntry {
                     dest: IpAddr::V4(dest),
                     prefix_len: u32::from(mask).count_ones() as u8,
                     gateway: (!gateway.is_unspecified()).then_some(IpAddr::V4(gateway)),
@@ -272,7 +272,7 @@ pub fn parse_proc_route(text: &str) -> (Vec<Route>, Vec<String>) {
 
 /// `/proc/net/ipv6_route`: destination, prefix length, source, source prefix length,
 /// next hop, metric, reference count, use count, flags, interface — all hexadecimal.
-pub fn parse_ipv6_route(text: &str) -> (Vec<Route>, Vec<String>) {
+pub fn parse_ipv6_route(text: &str) -> (Vec<RouteEntry>, Vec<String>) {
     let mut routes = Vec::new();
     let mut problems = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -306,7 +306,7 @@ pub fn parse_ipv6_route(text: &str) -> (Vec<Route>, Vec<String>) {
                 } else {
                     f[9].to_string()
                 };
-                routes.push(Route {
+                routes.push(RouteEntry {
                     dest: IpAddr::V6(dest),
                     prefix_len,
                     gateway: (!next_hop.is_unspecified()).then_some(IpAddr::V6(next_hop)),

@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::net::{Interface, LinkKind, NetFacts, Route};
+use super::net::{Interface, LinkKind, NetFacts, RouteEntry};
 
 /// One interface of a `scutil --nwi` family section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn parse_nwi(text: &str) -> (Vec<NwiInterface>, Vec<String>) {
 /// The routes of `netstat -rn` (both families). Interface-scoped routes (flag `I`) apply
 /// only to sockets bound to that interface and are left out; reject and blackhole routes
 /// lead to "unreachable". The table's order is its preference, kept as the metric.
-pub fn parse_netstat(text: &str) -> (Vec<Route>, Vec<String>) {
+pub fn parse_netstat(text: &str) -> (Vec<RouteEntry>, Vec<String>) {
     let mut routes = Vec::new();
     let mut problems = Vec::new();
     let mut family: Option<bool> = None; // Some(false) = Internet, Some(true) = Internet6
@@ -90,7 +90,7 @@ pub fn parse_netstat(text: &str) -> (Vec<Route>, Vec<String>) {
         match parsed {
             Some((dest, prefix_len)) => {
                 let blocked = flags.contains('R') || flags.contains('B');
-                routes.push(Route {
+                routes.push(RouteEntry {
                     dest,
                     prefix_len,
                     gateway: gateway.split('%').next().and_then(|g| g.parse().ok()),

@@ -12,7 +12,7 @@
 
 use std::net::IpAddr;
 
-use super::net::{Interface, LinkKind, NetFacts, Route};
+use super::net::{Interface, LinkKind, NetFacts, RouteEntry};
 
 /// What `GetAdaptersAddresses` says about one adapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub fn facts_from(adapters: &[WinAdapter], routes: &[WinRoute]) -> NetFacts {
                     }
                 })
                 .unwrap_or(0);
-            Route {
+            RouteEntry {
                 dest: r.dest,
                 prefix_len: r.prefix_len,
                 gateway: r.next_hop.filter(|g| !g.is_unspecified()),

@@ -18,7 +18,7 @@ use windows_sys::Win32::Networking::WinHttp::{
     WinHttpGetIEProxyConfigForCurrentUser, WINHTTP_CURRENT_USER_IE_PROXY_CONFIG,
 };
 
-use crate::checks::proxy::ProxySetting;
+use super::proxy::ProxySetting;
 
 /// Takes a string WinHTTP allocated: copies it and frees the original.
 ///

@@ -12,7 +12,8 @@ use hickory_resolver::TokioResolver;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::model::Cause;
+use super::StageFailure;
+use crate::model::{Cause, StageName};
 
 /// Which DNS server answers the probes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,13 +27,6 @@ pub enum DnsChoice {
 /// A resolver for one sweep.
 pub struct Dns {
     resolver: TokioResolver,
-}
-
-/// A classified resolution failure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DnsFailure {
-    pub cause: Cause,
-    pub detail: String,
 }
 
 impl Dns {
@@ -63,7 +57,7 @@ impl Dns {
     }
 
     /// Resolves `host` to its addresses, IPv4 first.
-    pub async fn resolve(&self, host: &str, timeout: Duration) -> Result<Vec<IpAddr>, DnsFailure> {
+    pub async fn resolve(&self, host: &str, timeout: Duration) -> Result<Vec<IpAddr>, StageFailure> {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(vec![ip]);
         }
@@ -82,10 +76,11 @@ impl Dns {
                 let mut v: Vec<IpAddr> = ips.iter().collect();
                 v.sort_by_key(|ip| ip.is_ipv6());
                 if v.is_empty() {
-                    Err(DnsFailure {
-                        cause: Cause::DnsNxdomain,
-                        detail: "no address records (NODATA)".into(),
-                    })
+                    Err(StageFailure::new(
+                        StageName::Dns,
+                        Cause::DnsNxdomain,
+                        "no address records (NODATA)",
+                    ))
                 } else {
                     Ok(v)
                 }
@@ -98,7 +93,7 @@ impl Dns {
 impl Dns {
     /// The CNAME target of `name` (lower case, no trailing dot); `None` when the name has
     /// no CNAME or does not exist. For record checks such as the tenant's `msoid` name.
-    pub async fn cname(&self, name: &str, timeout: Duration) -> Result<Option<String>, DnsFailure> {
+    pub async fn cname(&self, name: &str, timeout: Duration) -> Result<Option<String>, StageFailure> {
         use hickory_resolver::proto::rr::{RData, RecordType};
         let fqdn = format!("{}.", name.trim_end_matches('.'));
         let lookup = self.resolver.lookup(fqdn.as_str(), RecordType::CNAME);
@@ -116,57 +111,63 @@ impl Dns {
     }
 }
 
-fn timed_out(timeout: Duration) -> DnsFailure {
-    DnsFailure {
-        cause: Cause::DnsTimeout,
-        detail: format!(
+fn timed_out(timeout: Duration) -> StageFailure {
+    StageFailure::new(
+        StageName::Dns,
+        Cause::DnsTimeout,
+        format!(
             "no answer from the DNS server within {:.1} s",
             timeout.as_secs_f64()
         ),
-    }
+    )
 }
 
 /// Turns a resolver error into a cause a technician recognises.
-fn classify(e: &NetError, timeout: Duration) -> DnsFailure {
+fn classify(e: &NetError, timeout: Duration) -> StageFailure {
     match e {
         NetError::Timeout => timed_out(timeout),
         NetError::Dns(DnsError::NoRecordsFound(nr)) if nr.response_code == ResponseCode::NXDomain => {
-            DnsFailure {
-                cause: Cause::DnsNxdomain,
-                detail: "NXDOMAIN (the name does not exist)".into(),
-            }
+            StageFailure::new(
+                StageName::Dns,
+                Cause::DnsNxdomain,
+                "NXDOMAIN (the name does not exist)",
+            )
         }
-        NetError::Dns(DnsError::NoRecordsFound(_)) => DnsFailure {
-            cause: Cause::DnsNxdomain,
-            detail: "no address records (NODATA)".into(),
-        },
+        NetError::Dns(DnsError::NoRecordsFound(_)) => {
+            StageFailure::new(StageName::Dns, Cause::DnsNxdomain, "no address records (NODATA)")
+        }
         NetError::Dns(DnsError::ResponseCode(code)) => match code {
-            ResponseCode::ServFail => DnsFailure {
-                cause: Cause::DnsServfail,
-                detail: "SERVFAIL (the DNS server failed to answer)".into(),
-            },
-            ResponseCode::Refused => DnsFailure {
-                cause: Cause::DnsServfail,
-                detail: "REFUSED (the DNS server refused the query)".into(),
-            },
-            other => DnsFailure {
-                cause: Cause::DnsServfail,
-                detail: format!("DNS error response {other}"),
-            },
+            ResponseCode::ServFail => StageFailure::new(
+                StageName::Dns,
+                Cause::DnsServfail,
+                "SERVFAIL (the DNS server failed to answer)",
+            ),
+            ResponseCode::Refused => StageFailure::new(
+                StageName::Dns,
+                Cause::DnsServfail,
+                "REFUSED (the DNS server refused the query)",
+            ),
+            other => StageFailure::new(
+                StageName::Dns,
+                Cause::DnsServfail,
+                format!("DNS error response {other}"),
+            ),
         },
-        NetError::NoConnections => DnsFailure {
-            cause: Cause::DnsTimeout,
-            detail: "no DNS server could be reached".into(),
-        },
+        NetError::NoConnections => StageFailure::new(
+            StageName::Dns,
+            Cause::DnsTimeout,
+            "no DNS server could be reached",
+        ),
         other => {
             let text = other.to_string();
             if text.contains("timed out") || text.contains("timeout") {
                 timed_out(timeout)
             } else {
-                DnsFailure {
-                    cause: Cause::DnsServfail,
-                    detail: format!("DNS lookup failed: {text}"),
-                }
+                StageFailure::new(
+                    StageName::Dns,
+                    Cause::DnsServfail,
+                    format!("DNS lookup failed: {text}"),
+                )
             }
         }
     }

@@ -8,46 +8,40 @@
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::model::{Cause, HttpInfo};
+use super::StageFailure;
+use crate::http::{self as wire, ResponseHead};
+use crate::model::{Cause, HttpInfo, StageName};
 
-/// Largest response head we read; anything bigger is not a sane origin answer.
-const MAX_HEAD: usize = 64 * 1024;
 /// How much body we look at for block-page words.
 const BODY_PEEK: usize = 8 * 1024;
 
-/// A classified HTTP failure.
-#[derive(Debug, Clone)]
-pub struct HttpFailure {
-    pub cause: Cause,
-    pub detail: String,
-    pub info: Option<HttpInfo>,
+/// What a probe keeps of a response head.
+pub fn info_of(head: &ResponseHead) -> HttpInfo {
+    HttpInfo {
+        status: head.status,
+        server: head.headers.get("server"),
+        via: head.headers.get("via"),
+        date: head.headers.get("date"),
+    }
 }
 
-/// Sends `GET path` and reads the answer's head (and a little of a 403's body).
+fn fail(cause: Cause, detail: impl Into<String>, info: Option<HttpInfo>) -> StageFailure {
+    StageFailure::new(StageName::Http, cause, detail).with_http(info)
+}
+
+/// Sends `request` and reads the answer's head (and a little of a 403's body), within
+/// `timeout`; a 407 or a block page is a failure, any other answer is the origin's.
 pub async fn request<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    host: &str,
-    path: &str,
+    request: &wire::Request,
     timeout: Duration,
-) -> Result<HttpInfo, HttpFailure> {
-    request_with(stream, host, path, "", timeout).await
-}
-
-/// [`request`] with a request target that may be absolute (`http://host/path`, for a
-/// proxy) and extra header lines, each ending in CRLF (`Proxy-Authorization`).
-pub async fn request_with<S: AsyncRead + AsyncWrite + Unpin>(
-    stream: &mut S,
-    host: &str,
-    target: &str,
-    extra_headers: &str,
-    timeout: Duration,
-) -> Result<HttpInfo, HttpFailure> {
-    match tokio::time::timeout(timeout, exchange(stream, host, target, extra_headers)).await {
-        Err(_) => Err(HttpFailure {
-            cause: Cause::HttpTimeout,
-            detail: format!("no HTTP answer within {:.1} s", timeout.as_secs_f64()),
-            info: None,
-        }),
+) -> Result<HttpInfo, StageFailure> {
+    match tokio::time::timeout(timeout, exchange(stream, request)).await {
+        Err(_) => Err(fail(
+            Cause::HttpTimeout,
+            format!("no HTTP answer within {:.1} s", timeout.as_secs_f64()),
+            None,
+        )),
         Ok(Err(e)) => Err(e),
         Ok(Ok((info, body))) => judge(info, &body),
     }
@@ -55,26 +49,20 @@ pub async fn request_with<S: AsyncRead + AsyncWrite + Unpin>(
 
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    host: &str,
-    path: &str,
-    extra_headers: &str,
-) -> Result<(HttpInfo, Vec<u8>), HttpFailure> {
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: m365mon/{}\r\nAccept: */*\r\n{extra_headers}Connection: close\r\n\r\n",
-        env!("CARGO_PKG_VERSION")
-    );
+    request: &wire::Request,
+) -> Result<(HttpInfo, Vec<u8>), StageFailure> {
     let io_fail = |e: std::io::Error| {
         let cause = match e.kind() {
             std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => Cause::TcpReset,
             _ => Cause::HttpProtocol,
         };
-        HttpFailure {
+        fail(
             cause,
-            detail: format!("connection failed during the HTTP request: {e}"),
-            info: None,
-        }
+            format!("connection failed during the HTTP request: {e}"),
+            None,
+        )
     };
-    stream.write_all(req.as_bytes()).await.map_err(io_fail)?;
+    stream.write_all(&request.to_bytes()).await.map_err(io_fail)?;
     stream.flush().await.map_err(io_fail)?;
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
@@ -87,17 +75,32 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         };
         if n == 0 {
             if buf.is_empty() {
-                return Err(HttpFailure {
-                    cause: Cause::HttpProtocol,
-                    detail: "the connection closed without an HTTP answer".into(),
-                    info: None,
-                });
+                return Err(fail(
+                    Cause::HttpProtocol,
+                    "the connection closed without an HTTP answer",
+                    None,
+                ));
             }
             break;
         }
         buf.extend_from_slice(&chunk[..n]);
-        if let Some(head_end) = find_head_end(&buf) {
-            let info = parse_head(&buf[..head_end])?;
+        let parsed = match wire::parse_response(&buf) {
+            Ok(p) => p,
+            Err(wire::HeadError::TooLarge) => break,
+            // Judged once the head has ended, as before: a peer that sends a line of
+            // something else and then waits is a timeout, not a protocol error.
+            Err(wire::HeadError::Malformed(_)) if !buf.windows(4).any(|w| w == b"\r\n\r\n") => {
+                if buf.len() > wire::MAX_HEAD {
+                    break;
+                }
+                continue;
+            }
+            Err(wire::HeadError::Malformed(_)) => {
+                return Err(fail(Cause::HttpProtocol, "the answer is not valid HTTP", None))
+            }
+        };
+        if let Some((head, head_end)) = parsed {
+            let info = info_of(&head);
             let mut body = buf[head_end..].to_vec();
             if info.status == 403 && body.len() < BODY_PEEK {
                 // Read a little more of a 403 to recognise a block page; never wait long.
@@ -113,46 +116,8 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             }
             return Ok((info, body));
         }
-        if buf.len() > MAX_HEAD {
-            break;
-        }
     }
-    Err(HttpFailure {
-        cause: Cause::HttpProtocol,
-        detail: "the answer is not HTTP".into(),
-        info: None,
-    })
-}
-
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
-}
-
-fn parse_head(head: &[u8]) -> Result<HttpInfo, HttpFailure> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    match resp.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => {
-            return Err(HttpFailure {
-                cause: Cause::HttpProtocol,
-                detail: "the answer is not valid HTTP".into(),
-                info: None,
-            })
-        }
-    }
-    let get = |name: &str| {
-        resp.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
-    };
-    Ok(HttpInfo {
-        status: resp.code.unwrap_or(0),
-        server: get("server"),
-        via: get("via"),
-        date: get("date"),
-    })
+    Err(fail(Cause::HttpProtocol, "the answer is not HTTP", None))
 }
 
 /// Words that betray a proxy or filter block page.
@@ -177,13 +142,13 @@ const BLOCK_WORDS: &[&str] = &[
 ];
 
 /// Decides whether an answer came from the origin.
-fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, HttpFailure> {
+fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, StageFailure> {
     match info.status {
-        407 => Err(HttpFailure {
-            cause: Cause::HttpProxyAuth,
-            detail: "HTTP 407: a proxy asks for credentials".into(),
-            info: Some(info),
-        }),
+        407 => Err(fail(
+            Cause::HttpProxyAuth,
+            "HTTP 407: a proxy asks for credentials",
+            Some(info),
+        )),
         403 => {
             let text = String::from_utf8_lossy(body).to_ascii_lowercase();
             let via_proxy = info.via.is_some();
@@ -198,11 +163,11 @@ fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, HttpFailure> {
                     .or_else(|| info.server.clone())
                     .map(|s| format!(" ({s})"))
                     .unwrap_or_default();
-                Err(HttpFailure {
-                    cause: Cause::HttpBlocked,
-                    detail: format!("HTTP 403 block page from a proxy or filter{by}"),
-                    info: Some(info),
-                })
+                Err(fail(
+                    Cause::HttpBlocked,
+                    format!("HTTP 403 block page from a proxy or filter{by}"),
+                    Some(info),
+                ))
             } else {
                 Ok(info)
             }
@@ -250,12 +215,15 @@ mod tests {
 
     #[test]
     fn head_parsing() {
-        let h =
-            parse_head(b"HTTP/1.1 404 Not Found\r\nServer: x\r\nDate: Tue, 01 Dec 2026 10:00:00 GMT\r\n\r\n")
-                .unwrap();
+        let (head, _) = wire::parse_response(
+            b"HTTP/1.1 404 Not Found\r\nServer: x\r\nDate: Tue, 01 Dec 2026 10:00:00 GMT\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        let h = info_of(&head);
         assert_eq!(h.status, 404);
         assert_eq!(h.server.as_deref(), Some("x"));
         assert!(h.date.is_some());
-        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+        assert!(wire::parse_response(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
     }
 }

@@ -4,25 +4,36 @@
 //!
 //! The stages are driven by hand (not through an HTTP client library) because a client
 //! library hides exactly what a technician needs: how long the name lookup took, whether
-//! the connection was refused or silently dropped, which certificate was presented.
+//! the connection was refused or silently dropped, which certificate was presented. One
+//! function per stage (`stage_dns`, `stage_tcp` with the proxy tunnel, `stage_tls`,
+//! `stage_http`), each recording its pass or returning a [`StageFailure`]; the stage
+//! modules below do the network work and classify what went wrong.
+//!
+//! The route each endpoint takes (direct, or through which proxy) is decided before the
+//! sweep by [`crate::route`]; a probe only follows it.
 
 pub mod dns;
+pub mod failure;
 pub mod http;
-pub mod route;
 pub mod tcp;
 pub mod tls;
 pub mod trust;
+pub mod tunnel;
 
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 use crate::catalog::{Endpoint, Scheme};
-use crate::model::{ms, Cause, CheckKind, CheckResult, StageName, StageResult, Status};
+use crate::http as wire;
+use crate::model::{ms, Cause, CheckKind, CheckResult, HttpInfo, StageName, StageResult, Status, TlsInfo};
+use crate::route::{ProxyAuth, ProxyServer, Route, RoutePlan};
 pub use dns::{Dns, DnsChoice};
-pub use route::{ProxyAuth, ProxyServer, Route, RoutePlan};
+pub use failure::StageFailure;
 pub use trust::Trust;
 
 /// Settings shared by every probe of a sweep.
@@ -37,8 +48,6 @@ pub struct ProbeSettings {
     pub port_overrides: HashMap<(String, Scheme), u16>,
     /// How many endpoints are probed at once.
     pub concurrency: usize,
-    /// Direct or through which proxy; see [`route`].
-    pub routes: RoutePlan,
 }
 
 impl ProbeSettings {
@@ -47,12 +56,6 @@ impl ProbeSettings {
             .get(&(e.host.clone(), e.scheme))
             .copied()
             .unwrap_or(e.port)
-    }
-
-    /// The route a probe of this endpoint takes: the discovered settings (environment,
-    /// WinINet/WinHTTP, a PAC file's answer for this sweep), `--proxy`, or the lab's proxy.
-    pub fn route_for(&self, e: &Endpoint) -> Route {
-        self.routes.route_for(e)
     }
 }
 
@@ -84,31 +87,29 @@ impl Recorder {
         });
     }
 
-    /// Records a failed stage and returns the finished (failed) check.
-    fn fail(
-        mut self,
-        name: StageName,
-        took: Duration,
-        cause: Cause,
-        detail: String,
-        raw: String,
-    ) -> CheckResult {
+    /// Records the failed stage and returns the finished (failed) check; `summary`
+    /// replaces the one made from the stage's detail.
+    fn fail(mut self, f: StageFailure, took: Duration, summary: Option<String>) -> CheckResult {
         // "TLS untrusted: ...", but not "HTTP HTTP 403 ...".
-        let summary = if detail.starts_with(name.label()) {
-            detail.clone()
-        } else {
-            format!("{} {}", name.label(), detail)
-        };
+        let summary = summary.unwrap_or_else(|| {
+            if f.detail.starts_with(f.stage.label()) {
+                f.detail.clone()
+            } else {
+                format!("{} {}", f.stage.label(), f.detail)
+            }
+        });
         self.stages.push(StageResult {
-            name,
+            name: f.stage,
             status: Status::Fail,
             ms: ms(took),
-            detail,
-            cause: Some(cause),
+            detail: f.detail,
+            cause: Some(f.cause),
         });
         let mut r = self.finish(Status::Fail, summary);
-        r.cause = Some(cause);
-        r.error = Some(raw);
+        r.cause = Some(f.cause);
+        r.error = Some(f.raw);
+        r.http = f.http;
+        r.tls = f.tls;
         r
     }
 
@@ -127,18 +128,50 @@ impl Recorder {
     }
 }
 
-/// Probes one endpoint through every stage, along the route the settings give it; never
-/// takes much longer than four stage timeouts, whatever the network does.
-pub async fn probe_endpoint(endpoint: &Endpoint, resolver: &Dns, settings: &ProbeSettings) -> CheckResult {
-    let route = settings.route_for(endpoint);
+/// Probes one endpoint through every stage, along the route this sweep's plan gives it;
+/// never takes much longer than four stage timeouts, whatever the network does.
+pub async fn probe_endpoint(
+    endpoint: &Endpoint,
+    routes: &RoutePlan,
+    resolver: &Dns,
+    settings: &ProbeSettings,
+) -> CheckResult {
+    let route = routes.route_for(endpoint);
     let mut r = probe_route(endpoint, resolver, settings, &route).await;
-    if settings.routes != RoutePlan::Direct && endpoint.probe {
+    if !routes.is_direct() && endpoint.probe {
         r.facts.push((
             "route".into(),
-            format!("{} ({})", route.describe(), settings.routes.source()),
+            format!("{} ({})", route.describe(), routes.source()),
         ));
     }
     r
+}
+
+/// Where the probe's connection goes: to the endpoint, or to the proxy on its route.
+struct Target<'a> {
+    endpoint: &'a Endpoint,
+    /// The endpoint's port (the lab may map it).
+    port: u16,
+    proxy: Option<(&'a ProxyServer, Option<&'a ProxyAuth>)>,
+}
+
+impl Target<'_> {
+    /// The name looked up and the port connected to: the proxy's when there is one (the
+    /// proxy resolves and reaches the endpoint).
+    fn first_hop(&self) -> (&str, u16) {
+        match self.proxy {
+            None => (self.endpoint.host.as_str(), self.port),
+            Some((p, _)) => (p.host.as_str(), p.port),
+        }
+    }
+
+    /// `detail`, with the proxy named when the stage ran against it.
+    fn via(&self, detail: String) -> String {
+        match self.proxy {
+            Some((p, _)) => format!("{detail} (proxy {p})"),
+            None => detail,
+        }
+    }
 }
 
 async fn probe_route(
@@ -147,7 +180,6 @@ async fn probe_route(
     settings: &ProbeSettings,
     route: &Route,
 ) -> CheckResult {
-    let timeout = settings.timeout;
     let mut rec = Recorder {
         endpoint: endpoint.clone(),
         started: Instant::now(),
@@ -160,194 +192,219 @@ async fn probe_route(
             .unwrap_or_else(|| "not probed".into());
         return rec.finish(Status::Skip, reason);
     }
-    let port = settings.port_for(endpoint);
-    // Through a proxy the client looks up and connects to the proxy; the proxy resolves
-    // and reaches the endpoint.
-    let (proxy, proxy_auth) = match route {
-        Route::Direct => (None, None),
-        Route::HttpProxy { addr, auth } => (Some(addr), auth.as_ref()),
+    let target = Target {
+        endpoint,
+        port: settings.port_for(endpoint),
+        proxy: match route {
+            Route::Direct => None,
+            Route::HttpProxy { addr, auth } => Some((addr, auth.as_ref())),
+        },
     };
-    let (lookup, connect_port) = match proxy {
-        None => (endpoint.host.as_str(), port),
-        Some(p) => (p.host.as_str(), p.port),
-    };
-    let via = |detail: String| match proxy {
-        Some(p) => format!("{detail} (proxy {p})"),
-        None => detail,
-    };
-
-    // dns
-    let t = Instant::now();
-    let addrs = match resolver.resolve(lookup, timeout).await {
-        Ok(a) => a,
-        Err(f) => {
-            return rec.fail(
-                StageName::Dns,
-                t.elapsed(),
-                f.cause,
-                via(f.detail.clone()),
-                via(f.detail),
-            )
+    match run_stages(&mut rec, &target, resolver, settings).await {
+        Ok((http_info, tls_info)) => {
+            let total = ms(rec.started.elapsed());
+            let version = tls_info
+                .as_ref()
+                .and_then(|t| t.version.clone())
+                .map(|v| format!(", {v}"))
+                .unwrap_or_default();
+            let summary = format!("HTTP {} in {:.0} ms{}", http_info.status, total, version);
+            let mut r = rec.finish(Status::Pass, summary);
+            r.http = Some(http_info);
+            r.tls = tls_info;
+            r
         }
-    };
-    let shown: Vec<String> = addrs.iter().take(3).map(|a| a.to_string()).collect();
-    rec.pass(StageName::Dns, t.elapsed(), via(shown.join(", ")));
+        Err((failure, took, summary)) => rec.fail(failure, took, summary),
+    }
+}
 
-    // tcp (and, through a proxy, the CONNECT tunnel)
+/// A failed stage, how long it ran, and a summary to use instead of the stage's detail.
+type Failed = (StageFailure, Duration, Option<String>);
+
+/// The stages in order; each passes (recorded in `rec`) or ends the probe.
+async fn run_stages(
+    rec: &mut Recorder,
+    target: &Target<'_>,
+    resolver: &Dns,
+    settings: &ProbeSettings,
+) -> Result<(HttpInfo, Option<TlsInfo>), Failed> {
+    let timeout = settings.timeout;
+    let addrs = stage_dns(rec, target, resolver, timeout).await?;
+    let mut tcp = stage_tcp(rec, target, &addrs, timeout).await?;
+    match target.endpoint.scheme {
+        Scheme::Http => {
+            rec.skip(StageName::Tls, "plain HTTP (no TLS)");
+            let info = stage_http(rec, target, &mut tcp, timeout).await?;
+            Ok((info, None))
+        }
+        Scheme::Https => {
+            let (mut stream, tls_info) = stage_tls(rec, target, tcp, &settings.trust, timeout).await?;
+            let info = stage_http(rec, target, &mut stream, timeout)
+                .await
+                .map_err(|(f, took, s)| (f.with_tls(tls_info.clone()), took, s))?;
+            Ok((info, Some(tls_info)))
+        }
+    }
+}
+
+/// `dns`: the endpoint's name, or the proxy's.
+async fn stage_dns(
+    rec: &mut Recorder,
+    target: &Target<'_>,
+    resolver: &Dns,
+    timeout: Duration,
+) -> Result<Vec<std::net::IpAddr>, Failed> {
     let t = Instant::now();
-    let (mut tcp, addr) = match tcp::connect(&addrs, connect_port, timeout).await {
+    match resolver.resolve(target.first_hop().0, timeout).await {
+        Ok(addrs) => {
+            let shown: Vec<String> = addrs.iter().take(3).map(|a| a.to_string()).collect();
+            rec.pass(StageName::Dns, t.elapsed(), target.via(shown.join(", ")));
+            Ok(addrs)
+        }
+        Err(mut f) => {
+            f.detail = target.via(f.detail);
+            f.raw = f.detail.clone();
+            Err((f, t.elapsed(), None))
+        }
+    }
+}
+
+/// `tcp`: the connection, and through a proxy the CONNECT tunnel for HTTPS (its time
+/// counts here; a proxy that answers but will not tunnel fails the `http` stage).
+async fn stage_tcp(
+    rec: &mut Recorder,
+    target: &Target<'_>,
+    addrs: &[std::net::IpAddr],
+    timeout: Duration,
+) -> Result<TcpStream, Failed> {
+    let t = Instant::now();
+    let (mut tcp, addr) = match tcp::connect(addrs, target.first_hop().1, timeout).await {
         Ok(c) => c,
-        Err(f) => {
+        Err(mut f) => {
             let detail = match f.cause {
                 Cause::TcpTimeout => "timed out".to_string(),
                 Cause::TcpRefused => "connection refused".to_string(),
                 Cause::TcpReset => "connection reset".to_string(),
                 _ => f.detail.clone(),
             };
-            let raw = format!("{} ({})", f.detail, f.raw);
-            let mut r = rec.fail(StageName::Tcp, t.elapsed(), f.cause, via(detail), via(raw));
-            if f.cause == Cause::TcpTimeout {
-                r.summary = via(format!(
+            f.raw = target.via(format!("{} ({})", f.detail, f.raw));
+            f.detail = target.via(detail);
+            let summary = (f.cause == Cause::TcpTimeout).then(|| {
+                target.via(format!(
                     "TCP connect timed out after {:.1} s",
                     timeout.as_secs_f64()
-                ));
-            }
-            return r;
+                ))
+            });
+            return Err((f, t.elapsed(), summary));
         }
     };
-    let connected = match proxy {
+    let endpoint = target.endpoint;
+    let connected = match target.proxy {
         None => format!("connected to {addr}"),
-        Some(p) => format!("connected to proxy {p} ({addr})"),
+        Some((p, _)) => format!("connected to proxy {p} ({addr})"),
     };
-    if let (Some(p), Scheme::Https) = (proxy, endpoint.scheme) {
-        let connect_took = t.elapsed();
-        let tunnel = Instant::now();
-        if let Err(f) = route::connect_tunnel(&mut tcp, p, proxy_auth, &endpoint.host, port, timeout).await {
-            if f.cause.stage() == Some(StageName::Tcp) {
-                return rec.fail(StageName::Tcp, t.elapsed(), f.cause, f.detail.clone(), f.detail);
-            }
+    let (Some((proxy, auth)), Scheme::Https) = (target.proxy, endpoint.scheme) else {
+        rec.pass(StageName::Tcp, t.elapsed(), connected);
+        return Ok(tcp);
+    };
+    let connect_took = t.elapsed();
+    let tunnel_started = Instant::now();
+    match tunnel::connect(&mut tcp, proxy, auth, &endpoint.host, target.port, timeout).await {
+        Ok(()) => {
+            rec.pass(
+                StageName::Tcp,
+                t.elapsed(),
+                format!("{connected}, tunnel to {}:{}", endpoint.host, target.port),
+            );
+            Ok(tcp)
+        }
+        Err(f) if f.stage == StageName::Tcp => Err((f, t.elapsed(), None)),
+        Err(f) => {
             // The proxy answered the CONNECT: the failure is in its HTTP answer.
             rec.pass(StageName::Tcp, connect_took, connected);
             rec.skip(StageName::Tls, "not reached: the proxy did not open the tunnel");
-            let mut r = rec.fail(
-                StageName::Http,
-                tunnel.elapsed(),
-                f.cause,
-                f.detail.clone(),
-                f.detail,
-            );
-            r.http = f.info;
-            return r;
+            Err((f, tunnel_started.elapsed(), None))
         }
-        rec.pass(
-            StageName::Tcp,
-            t.elapsed(),
-            format!("{connected}, tunnel to {}:{port}", endpoint.host),
-        );
-    } else {
-        rec.pass(StageName::Tcp, t.elapsed(), connected);
     }
+}
 
-    let (info, tls_info) = match endpoint.scheme {
-        Scheme::Http => {
-            rec.skip(StageName::Tls, "plain HTTP (no TLS)");
-            let t = Instant::now();
-            // Through a proxy: absolute-form request, credentials for the proxy.
-            let (target, extra) = match proxy {
-                None => (endpoint.path.clone(), String::new()),
-                Some(_) => {
-                    let authority = if port == 80 {
-                        endpoint.host.clone()
-                    } else {
-                        format!("{}:{port}", endpoint.host)
-                    };
-                    let auth = proxy_auth.map(|a| format!("Proxy-Authorization: {}\r\n", a.header_value()));
-                    (
-                        format!("http://{authority}{}", endpoint.path),
-                        auth.unwrap_or_default(),
-                    )
-                }
-            };
-            match http::request_with(&mut tcp, &endpoint.host, &target, &extra, timeout).await {
-                Ok(info) => (info_with_time(info, t.elapsed()), None),
-                Err(f) => {
-                    let mut r = rec.fail(StageName::Http, t.elapsed(), f.cause, f.detail.clone(), f.detail);
-                    r.http = f.info;
-                    return r;
-                }
-            }
-        }
-        Scheme::Https => {
-            let t = Instant::now();
-            let (mut stream, tls_info) = match tls::handshake(
-                tcp,
-                &endpoint.host,
-                &settings.trust,
-                tls::Versions::Modern,
-                timeout,
-            )
+/// `tls`: the handshake, and whether its chain ends in a Microsoft 365 root.
+async fn stage_tls(
+    rec: &mut Recorder,
+    target: &Target<'_>,
+    tcp: TcpStream,
+    trust: &Trust,
+    timeout: Duration,
+) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, TlsInfo), Failed> {
+    let t = Instant::now();
+    let (stream, tls_info) =
+        tls::handshake(tcp, &target.endpoint.host, trust, tls::Versions::Modern, timeout)
             .await
-            {
-                Ok(s) => s,
-                Err(f) => {
-                    let mut r = rec.fail(StageName::Tls, t.elapsed(), f.cause, f.detail, f.raw);
-                    r.tls = Some(f.info);
-                    return r;
-                }
+            .map_err(|f| (f, t.elapsed(), None))?;
+    let took = t.elapsed();
+    let root = tls_info.root.clone().unwrap_or_else(|| "?".into());
+    if !trust.is_expected_root(&root) {
+        let f = StageFailure::new(
+            StageName::Tls,
+            Cause::TlsIntercepted,
+            format!("intercepted: certificate issued by {root}, not a Microsoft 365 root"),
+        )
+        .with_raw(format!(
+            "presented chain ends in {root}; expected one of: {}",
+            trust.expected_roots.join(", ")
+        ))
+        .with_tls(tls_info);
+        let summary = format!("TLS intercepted: certificate issued by {root}");
+        return Err((f, took, Some(summary)));
+    }
+    let version = tls_info.version.clone().unwrap_or_default();
+    rec.pass(StageName::Tls, took, format!("{version}, chain to {root}"));
+    Ok((stream, tls_info))
+}
+
+/// `http`: one request. Through a proxy, plain HTTP goes as an absolute-form request with
+/// the proxy's credentials; HTTPS already runs through the tunnel.
+async fn stage_http<S: AsyncRead + AsyncWrite + Unpin>(
+    rec: &mut Recorder,
+    target: &Target<'_>,
+    stream: &mut S,
+    timeout: Duration,
+) -> Result<HttpInfo, Failed> {
+    let endpoint = target.endpoint;
+    let request = match (target.proxy, endpoint.scheme) {
+        (Some((_, auth)), Scheme::Http) => {
+            let authority = if target.port == 80 {
+                endpoint.host.clone()
+            } else {
+                format!("{}:{}", endpoint.host, target.port)
             };
-            let tls_took = t.elapsed();
-            let root = tls_info.root.clone().unwrap_or_else(|| "?".into());
-            if !settings.trust.is_expected_root(&root) {
-                let detail = format!("intercepted: certificate issued by {root}, not a Microsoft 365 root");
-                let raw = format!(
-                    "presented chain ends in {root}; expected one of: {}",
-                    settings.trust.expected_roots.join(", ")
-                );
-                let mut r = rec.fail(StageName::Tls, tls_took, Cause::TlsIntercepted, detail, raw);
-                r.summary = format!("TLS intercepted: certificate issued by {root}");
-                r.tls = Some(tls_info);
-                return r;
+            let mut request =
+                wire::Request::get(format!("http://{authority}{}", endpoint.path), &endpoint.host);
+            if let Some(a) = auth {
+                request = request.header("Proxy-Authorization", a.header_value());
             }
-            let version = tls_info.version.clone().unwrap_or_default();
-            rec.pass(StageName::Tls, tls_took, format!("{version}, chain to {root}"));
-            let t = Instant::now();
-            match http::request(&mut stream, &endpoint.host, &endpoint.path, timeout).await {
-                Ok(info) => (info_with_time(info, t.elapsed()), Some(tls_info)),
-                Err(f) => {
-                    let mut r = rec.fail(StageName::Http, t.elapsed(), f.cause, f.detail.clone(), f.detail);
-                    r.http = f.info;
-                    r.tls = Some(tls_info);
-                    return r;
-                }
-            }
+            request
         }
+        _ => wire::Request::get(&endpoint.path, &endpoint.host),
     };
-    let (http_info, http_took) = info;
-    rec.pass(
-        StageName::Http,
-        http_took,
-        format!("HTTP {} from origin", http_info.status),
-    );
-    let total = ms(rec.started.elapsed());
-    let version = tls_info
-        .as_ref()
-        .and_then(|t| t.version.clone())
-        .map(|v| format!(", {v}"))
-        .unwrap_or_default();
-    let summary = format!("HTTP {} in {:.0} ms{}", http_info.status, total, version);
-    let mut r = rec.finish(Status::Pass, summary);
-    r.http = Some(http_info);
-    r.tls = tls_info;
-    r
+    let t = Instant::now();
+    match http::request(stream, &request, timeout).await {
+        Ok(info) => {
+            rec.pass(
+                StageName::Http,
+                t.elapsed(),
+                format!("HTTP {} from origin", info.status),
+            );
+            Ok(info)
+        }
+        Err(f) => Err((f, t.elapsed(), None)),
+    }
 }
 
-fn info_with_time(info: crate::model::HttpInfo, took: Duration) -> (crate::model::HttpInfo, Duration) {
-    (info, took)
-}
-
-/// Probes every endpoint concurrently (at most `settings.concurrency` at once) and returns
-/// the results in catalog order. A sweep takes about as long as its slowest endpoint.
-pub async fn sweep(endpoints: &[Endpoint], settings: &ProbeSettings) -> Vec<CheckResult> {
+/// Probes every endpoint concurrently (at most `settings.concurrency` at once), each along
+/// the route `routes` gives it, and returns the results in catalog order. A sweep takes
+/// about as long as its slowest endpoint.
+pub async fn sweep(endpoints: &[Endpoint], settings: &ProbeSettings, routes: &RoutePlan) -> Vec<CheckResult> {
     let resolver = match Dns::new(&settings.dns, settings.timeout) {
         Ok(r) => Arc::new(r),
         Err(why) => {
@@ -368,22 +425,19 @@ pub async fn sweep(endpoints: &[Endpoint], settings: &ProbeSettings) -> Vec<Chec
         }
     };
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    let mut settings = settings.clone();
-    if let RoutePlan::Pac { url, source } = &settings.routes {
-        settings.routes =
-            crate::checks::pac::plan_for_sweep(url, source, endpoints, &resolver, &settings).await;
-    }
-    let settings = Arc::new(settings);
+    let settings = Arc::new(settings.clone());
+    let routes = Arc::new(routes.clone());
     let mut tasks = tokio::task::JoinSet::new();
     for (i, e) in endpoints.iter().cloned().enumerate() {
         let permits = permits.clone();
         let settings = settings.clone();
         let resolver = resolver.clone();
+        let routes = routes.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
             // Belt and braces: four stages, each capped, plus slack.
             let cap = settings.timeout * 4 + Duration::from_secs(1);
-            let r = match tokio::time::timeout(cap, probe_endpoint(&e, &resolver, &settings)).await {
+            let r = match tokio::time::timeout(cap, probe_endpoint(&e, &routes, &resolver, &settings)).await {
                 Ok(r) => r,
                 Err(_) => {
                     let mut r = CheckResult::simple(

@@ -9,22 +9,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
-use crate::model::Cause;
-
-/// A classified connection failure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TcpFailure {
-    pub cause: Cause,
-    pub detail: String,
-    pub raw: String,
-}
+use super::StageFailure;
+use crate::model::{Cause, StageName};
 
 /// Connects to the first address that answers, within `timeout` overall.
 pub async fn connect(
     addrs: &[IpAddr],
     port: u16,
     timeout: Duration,
-) -> Result<(TcpStream, SocketAddr), TcpFailure> {
+) -> Result<(TcpStream, SocketAddr), StageFailure> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut last = None;
     for ip in addrs {
@@ -36,26 +29,25 @@ pub async fn connect(
             }
             Ok(Err(e)) => last = Some(classify_io(&e, addr)),
             Err(_) => {
-                return Err(TcpFailure {
-                    cause: Cause::TcpTimeout,
-                    detail: format!(
+                return Err(StageFailure::new(
+                    StageName::Tcp,
+                    Cause::TcpTimeout,
+                    format!(
                         "timed out after {:.1} s connecting to {addr}",
                         timeout.as_secs_f64()
                     ),
-                    raw: "connect timed out".into(),
-                })
+                )
+                .with_raw("connect timed out"))
             }
         }
     }
-    Err(last.unwrap_or(TcpFailure {
-        cause: Cause::Other,
-        detail: "no address to connect to".into(),
-        raw: String::new(),
+    Err(last.unwrap_or_else(|| {
+        StageFailure::new(StageName::Tcp, Cause::Other, "no address to connect to").with_raw("")
     }))
 }
 
 /// Classifies an I/O error on a connection (during connect or later).
-pub fn classify_io(e: &io::Error, addr: SocketAddr) -> TcpFailure {
+pub fn classify_io(e: &io::Error, addr: SocketAddr) -> StageFailure {
     let raw = e.to_string();
     let (cause, detail) = match e.kind() {
         io::ErrorKind::ConnectionRefused => (Cause::TcpRefused, format!("connection refused by {addr}")),
@@ -68,5 +60,5 @@ pub fn classify_io(e: &io::Error, addr: SocketAddr) -> TcpFailure {
         }
         _ => (Cause::Other, format!("cannot connect to {addr}: {raw}")),
     };
-    TcpFailure { cause, detail, raw }
+    StageFailure::new(StageName::Tcp, cause, detail).with_raw(raw)
 }

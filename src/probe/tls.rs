@@ -16,7 +16,8 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use super::trust::Trust;
-use crate::model::{Cause, CertSummary, TlsInfo};
+use super::StageFailure;
+use crate::model::{Cause, CertSummary, StageName, TlsInfo};
 
 /// Which TLS versions a handshake may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,15 +26,6 @@ pub enum Versions {
     Modern,
     /// TLS 1.2 only: proves TLS 1.2 works end to end.
     Tls12Only,
-}
-
-/// A classified handshake failure, with what was seen of the chain.
-#[derive(Debug, Clone)]
-pub struct TlsFailure {
-    pub cause: Cause,
-    pub detail: String,
-    pub raw: String,
-    pub info: TlsInfo,
 }
 
 /// Wraps the WebPKI verifier to keep a copy of the presented chain.
@@ -102,12 +94,11 @@ pub async fn handshake(
     trust: &Trust,
     versions: Versions,
     timeout: Duration,
-) -> Result<(TlsStream<TcpStream>, TlsInfo), TlsFailure> {
-    let fail = |cause, detail: String, raw: String| TlsFailure {
-        cause,
-        detail,
-        raw,
-        info: TlsInfo::default(),
+) -> Result<(TlsStream<TcpStream>, TlsInfo), StageFailure> {
+    let fail = |cause, detail: String, raw: String| {
+        StageFailure::new(StageName::Tls, cause, detail)
+            .with_raw(raw)
+            .with_tls(TlsInfo::default())
     };
     let inner = WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), trust.provider.clone())
         .build()
@@ -151,20 +142,18 @@ pub async fn handshake(
     let chain = verifier.seen.lock().map(|s| s.clone()).unwrap_or_default();
     let mut info = chain_info(&chain);
     match result {
-        Err(_) => Err(TlsFailure {
-            cause: Cause::TlsTimeout,
-            detail: format!("handshake did not finish within {:.1} s", timeout.as_secs_f64()),
-            raw: "TLS handshake timed out".into(),
-            info,
-        }),
+        Err(_) => Err(StageFailure::new(
+            StageName::Tls,
+            Cause::TlsTimeout,
+            format!("handshake did not finish within {:.1} s", timeout.as_secs_f64()),
+        )
+        .with_raw("TLS handshake timed out")
+        .with_tls(info)),
         Ok(Err(e)) => {
             let (cause, detail) = classify(&e, &info);
-            Err(TlsFailure {
-                cause,
-                detail,
-                raw: e.to_string(),
-                info,
-            })
+            Err(StageFailure::new(StageName::Tls, cause, detail)
+                .with_raw(e.to_string())
+                .with_tls(info))
         }
         Ok(Ok(stream)) => {
             let (_, conn) = stream.get_ref();

@@ -14,8 +14,7 @@ use rustls_pki_types::CertificateDer;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::error::InputError;
-use crate::lab::LabState;
+use crate::model::error::InputError;
 
 /// Roots Microsoft 365 endpoints chain to ("Microsoft 365 encryption chains",
 /// <https://learn.microsoft.com/purview/microsoft-365-encryption-chains>). Baltimore
@@ -117,14 +116,14 @@ impl Trust {
         })
     }
 
-    /// Trust for monitoring a lab: its public root (expected) and its inspection root
-    /// (trusted, not expected). The system store is left out so results do not depend on
-    /// the machine.
-    pub fn lab(state: &LabState) -> Result<Self, InputError> {
+    /// Trust for monitoring a lab: its public root `ca_cert` (expected) and its
+    /// inspection root (trusted, not expected). The system store is left out so results
+    /// do not depend on the machine.
+    pub fn lab(ca_cert: &Path, inspection_ca_cert: Option<&Path>) -> Result<Self, InputError> {
         let mut roots = RootCertStore::empty();
-        add_pem_file(&mut roots, &state.ca_cert)?;
-        let expected = first_cert_name(&state.ca_cert)?;
-        if let Some(inspection) = &state.inspection_ca_cert {
+        add_pem_file(&mut roots, ca_cert)?;
+        let expected = first_cert_name(ca_cert)?;
+        if let Some(inspection) = inspection_ca_cert {
             add_pem_file(&mut roots, inspection)?;
         }
         Ok(Self {

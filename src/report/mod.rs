@@ -2,15 +2,16 @@
 //! Markdown (a ticket). `check` prints one; the TUI's export writes Markdown and JSON.
 
 pub mod redact;
+pub mod stream;
 pub mod text;
 
 use chrono::{Local, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+use crate::diagnosis::findings::Finding;
+use crate::diagnosis::remediation::Remediation;
 use crate::engine::Snapshot;
-use crate::findings::Finding;
 use crate::model::Status;
-use crate::remediation::Remediation;
 
 /// Schema name of the JSON report; bump on incompatible change.
 pub const SCHEMA: &str = "m365mon.report/1";
@@ -186,7 +187,7 @@ mod tests {
             Status::Fail,
             "TCP timed out",
         ));
-        s.findings = crate::findings::diagnose(&s.checks);
+        s.findings = crate::diagnosis::findings::diagnose(&s.checks);
         let v = json(&s);
         assert_eq!(v["schema"], SCHEMA);
         assert_eq!(v["status"], "fail");

@@ -101,7 +101,7 @@ pub fn render(snapshot: &Snapshot, style: Style) -> String {
             root
         );
         let _ = writeln!(out, "   {}", f.detail);
-        for line in crate::remediation::render_text(r).lines() {
+        for line in crate::diagnosis::remediation::render_text(r).lines() {
             let _ = writeln!(out, "   {line}");
         }
     }

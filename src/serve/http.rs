@@ -1,19 +1,21 @@
 //! Just enough HTTP/1.1 for a scrape endpoint: GET and HEAD, no request bodies,
 //! keep-alive, bounded sizes and times.
 //!
-//! Hand-rolled on `httparse` (already used by the probes) rather than a server framework:
-//! three read-only routes do not justify the compile time of one on a two-core build, and
-//! every limit that protects the monitor from a misbehaving client is visible here.
+//! Heads are read and written by [`crate::http`] (on `httparse`), the same code every
+//! other part of m365mon uses, rather than by a server framework: three read-only routes
+//! do not justify the compile time of one on a two-core build, and every limit that
+//! protects the monitor from a misbehaving client is visible here.
 
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::http::{self as wire, HeadError};
 
 /// Largest request head accepted; a scrape request is a few hundred bytes.
 pub const MAX_HEAD: usize = 16 * 1024;
 /// How long a client may take to send a request head (and how long an idle keep-alive
 /// connection is kept): bounds what a slow or silent client can hold.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_HEADERS: usize = 48;
 
 /// What the routes need to know of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,44 +79,25 @@ pub async fn read_request<R: AsyncRead + Unpin>(
 
 /// Parses a complete head at the start of `buf`: the request and the head's length.
 fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    let used = match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(ReadError::TooLarge),
-        Err(e) => return Err(ReadError::Malformed(e.to_string())),
+    let (head, used) = match wire::parse_request(buf) {
+        Ok(Some(done)) => done,
+        Ok(None) => return Ok(None),
+        Err(HeadError::TooLarge) => return Err(ReadError::TooLarge),
+        Err(HeadError::Malformed(why)) => return Err(ReadError::Malformed(why)),
     };
     if used > MAX_HEAD {
         return Err(ReadError::TooLarge);
     }
-    let header = |name: &str| {
-        req.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value)
-    };
-    let has_body = req.headers.iter().any(|h| {
-        (h.name.eq_ignore_ascii_case("content-length") && h.value.trim_ascii() != b"0")
-            || h.name.eq_ignore_ascii_case("transfer-encoding")
-    });
-    if has_body {
+    if head.headers.announces_body() {
         return Err(ReadError::Body);
     }
-    let connection = header("connection").map(|v| String::from_utf8_lossy(v).to_ascii_lowercase());
-    let keep_alive = match req.version {
-        // HTTP/1.0 closes unless asked not to; HTTP/1.1 keeps open unless asked to close.
-        Some(0) => connection.as_deref().is_some_and(|c| c.contains("keep-alive")),
-        _ => !connection.as_deref().is_some_and(|c| c.contains("close")),
-    };
-    let target = req.path.unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/").to_string();
+    let path = head.target.split(['?', '#']).next().unwrap_or("/").to_string();
     Ok(Some((
         Request {
-            method: req.method.unwrap_or("").to_string(),
+            method: head.method.clone(),
             path,
-            authorization: header("authorization").map(<[u8]>::to_vec),
-            keep_alive,
+            authorization: head.headers.raw("authorization").map(<[u8]>::to_vec),
+            keep_alive: head.keep_alive(),
         },
         used,
     )))
@@ -154,20 +137,6 @@ impl Response {
     }
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        413 => "Content Too Large",
-        431 => "Request Header Fields Too Large",
-        503 => "Service Unavailable",
-        _ => "Error",
-    }
-}
-
 /// Writes an answer; `head_only` for HEAD requests (headers as for GET, no body).
 pub async fn write_response<W: AsyncWrite + Unpin>(
     stream: &mut W,
@@ -175,22 +144,19 @@ pub async fn write_response<W: AsyncWrite + Unpin>(
     head_only: bool,
     keep_alive: bool,
 ) -> std::io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: {}\r\n",
-        response.status,
-        reason(response.status),
-        response.content_type,
-        response.body.len(),
-        if keep_alive { "keep-alive" } else { "close" },
-    );
-    for (name, value) in &response.headers {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(value);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await?;
+    let mut headers = vec![
+        ("Content-Type", response.content_type.to_string()),
+        ("Content-Length", response.body.len().to_string()),
+        ("Cache-Control", "no-store".to_string()),
+        (
+            "Connection",
+            if keep_alive { "keep-alive" } else { "close" }.to_string(),
+        ),
+    ];
+    headers.extend(response.headers.iter().map(|(n, v)| (*n, v.clone())));
+    stream
+        .write_all(wire::response_head(response.status, &headers).as_bytes())
+        .await?;
     if !head_only {
         stream.write_all(&response.body).await?;
     }

@@ -327,7 +327,7 @@ pub fn render(snapshot: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::Finding;
+    use crate::diagnosis::findings::Finding;
     use crate::model::{Cause, HttpInfo, StageName, StageResult, TlsInfo};
     use chrono::{TimeZone, Utc};
 

@@ -420,7 +420,7 @@ impl App {
                 if typed.is_empty() {
                     return;
                 }
-                match crate::explain::parse_code(&typed) {
+                match crate::diagnosis::explain::parse_code(&typed) {
                     Ok(code) => {
                         self.explain_scroll = 0;
                         self.overlay = Overlay::Explain(code);

@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 
 use super::app::{App, LocalTime};
 use super::theme::Theme;
+use crate::diagnosis::findings::Finding;
 use crate::engine::{Event, EventKind, HistoryPoint, HostInfo, Snapshot};
-use crate::findings::Finding;
 use crate::model::{CertSummary, CheckKind, CheckResult, HttpInfo, StageName, StageResult, Status, TlsInfo};
 
 /// The fixtures' "now": 18 s after the last sweep.

@@ -68,7 +68,8 @@ pub fn run_with_shutdown(
     ensure_terminal(stdout_is_terminal())?;
     let snapshot = handle.snapshots.borrow_and_update().clone();
     let mut app = App::new(snapshot, opts.theme, opts.export_dir, opts.read_only);
-    let mut session = terminal::Session::enter().map_err(|e| eyre!("cannot take over the terminal: {e}"))?;
+    let mut session =
+        terminal::TerminalGuard::enter().map_err(|e| eyre!("cannot take over the terminal: {e}"))?;
     let done = Arc::new(AtomicBool::new(false));
     watchdog::spawn(shutdown.clone(), done.clone());
     let result = event_loop(

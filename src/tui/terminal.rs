@@ -23,21 +23,21 @@ pub fn stdout_is_terminal() -> bool {
 }
 
 /// The terminal while the monitor owns it; dropping it gives the terminal back.
-pub struct Session {
+pub struct TerminalGuard {
     pub terminal: Terminal<CrosstermBackend<Stdout>>,
 }
 
-impl Session {
+impl TerminalGuard {
     /// Enters raw mode and the alternate screen. On failure whatever was entered is left
     /// again before the error returns.
-    pub fn enter() -> io::Result<Session> {
+    pub fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         ACTIVE.store(true, Ordering::SeqCst);
         let entered = enable_raw_mode()
             .and_then(|()| execute!(io::stdout(), EnterAlternateScreen, Hide))
             .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
         match entered {
-            Ok(terminal) => Ok(Session { terminal }),
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {
                 restore();
                 Err(e)
@@ -46,7 +46,7 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
     }

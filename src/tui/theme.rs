@@ -14,7 +14,7 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::error::{line_of, read_input, InputError};
+use crate::model::error::{line_of, read_input, InputError};
 use crate::model::Status;
 
 /// Declares the palette once: the struct, the file schema, the list of names and the merge.

@@ -4,7 +4,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use m365mon::catalog::Catalog;
-use m365mon::engine::monitor::{self, Monitor, SweepPlan};
+use m365mon::engine::monitor::{self, Monitor};
+use m365mon::engine::SweepPlan;
 use m365mon::engine::{HostInfo, Snapshot};
 use m365mon::lab::{Fault, FaultMode, Lab, LabOptions, Scenario};
 use m365mon::model::{CheckResult, Status};
@@ -35,7 +36,7 @@ pub async fn lab_monitor(scenario: Scenario, interval: Duration, timeout: Durati
     let lab = Lab::start(scenario, &catalog, LabOptions::default())
         .await
         .expect("lab starts");
-    let settings = m365mon::session::lab_settings(lab.state(), timeout, 32).expect("lab settings");
+    let settings = m365mon::engine::session::lab_settings(lab.state(), timeout, 32).expect("lab settings");
     let plan = SweepPlan::new(catalog.endpoints.clone(), settings);
     let host = HostInfo {
         hostname: "lab-pc".into(),

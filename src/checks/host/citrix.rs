@@ -7,7 +7,7 @@
 
 use crate::model::{CheckResult, Status};
 
-use super::session::{describe_shared_activation, SessionFacts, SessionKind};
+use super::windows_session::{describe_shared_activation, SessionFacts, SessionKind};
 use super::{fact, result, HostCheck, HostOs};
 
 pub const CHECK: HostCheck = HostCheck {
@@ -73,7 +73,7 @@ pub fn check(s: &SessionFacts) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::host::session::{CITRIX_VDA, CLICK_TO_RUN};
+    use crate::checks::host::windows_session::{CITRIX_VDA, CLICK_TO_RUN};
     use crate::platform::windows::registry::{Hive, Key, RegValue};
 
     fn citrix_server(shared: &str) -> SessionFacts {

@@ -183,7 +183,7 @@ pub fn check(f: &JoinFacts, now: DateTime<Utc>) -> CheckResult {
             u32::from_str_radix(v.trim().trim_start_matches("0x").trim_start_matches("0X"), 16).ok()
         })
         .find(|c| *c != 0);
-    let explained = error_code.and_then(crate::explain::explain);
+    let explained = error_code.and_then(crate::diagnosis::explain::explain);
 
     let (status, summary) = if entra && prt == Some(false) {
         let why = match (&explained, d.get("Server Error Code")) {
@@ -315,7 +315,7 @@ mod tests {
             r.facts
         );
         let rem = r.remediation.expect("a remediation");
-        assert!(crate::remediation::get(&rem).is_some(), "{rem}");
+        assert!(crate::diagnosis::remediation::get(&rem).is_some(), "{rem}");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! Every check only reads; nothing here changes the machine. A check of another OS's
 //! settings returns `skip` with "Windows only: ..." or "macOS only: ...", so the JSON
 //! ids are the same on every machine (documented in docs/checks.md, tested there).
-//! Findings come from the checks' `remediation` ids (see [`crate::remediation`]).
+//! Findings come from the checks' `remediation` ids (see [`crate::diagnosis::remediation`]).
 
 pub mod adal_wam;
 pub mod broker_plugin;
@@ -25,12 +25,12 @@ pub mod office_account;
 pub mod office_credentials;
 pub mod os_version;
 pub mod protection_policy;
-pub mod session;
 pub mod sign_in_errors;
-pub mod tls12;
+pub mod tls_registry;
 pub mod token_broker_cache;
 pub mod vdi;
 mod windows_facts;
+pub mod windows_session;
 pub mod wip;
 
 use std::sync::Mutex;
@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 
 pub use windows_facts::{evaluate_windows, WindowsFacts};
 
-use crate::engine::monitor::SweepPlan;
+use crate::checks::Sweep;
 use crate::model::{CheckKind, CheckResult, Status};
 
 /// Which OS a host check belongs to.
@@ -84,7 +84,7 @@ pub struct HostCheck {
 /// Every host check, in report order (roughly the article's order).
 pub const CHECKS: &[HostCheck] = &[
     os_version::CHECK,
-    tls12::CHECK,
+    tls_registry::CHECK,
     citrix::CHECK,
     vdi::CHECK,
     office_account::CHECK,
@@ -146,7 +146,7 @@ pub(crate) fn when(t: DateTime<Utc>) -> String {
 
 /// Runs the host checks of this OS beside the endpoint probes. Reading the registry, the
 /// process table and the tools blocks, so it runs on tokio's blocking pool.
-pub async fn gather(plan: &SweepPlan) -> Vec<CheckResult> {
+pub async fn gather(plan: &Sweep<'_>) -> Vec<CheckResult> {
     // Host facts do not depend on the sweep's settings: a lab run still reads this
     // machine's own settings.
     let _ = plan;
@@ -263,7 +263,7 @@ mod tests {
                     .as_deref()
                     .unwrap_or_else(|| panic!("{} has no remediation", r.id));
                 assert!(
-                    crate::remediation::get(rem).is_some(),
+                    crate::diagnosis::remediation::get(rem).is_some(),
                     "{}: unknown remediation {rem}",
                     r.id
                 );

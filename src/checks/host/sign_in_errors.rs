@@ -189,7 +189,7 @@ impl EventFacts {
 
 /// `0xCAA70004` with its meaning when known.
 pub fn describe_code(code: u32) -> String {
-    match crate::explain::explain(code) {
+    match crate::diagnosis::explain::explain(code) {
         Some(e) => format!("{}: {}", e.hex, e.title),
         None => format!("0x{code:08X}"),
     }
@@ -261,7 +261,7 @@ pub fn check(f: &EventFacts, now: DateTime<Utc>, wine: Option<&str>) -> CheckRes
         let rem = recent
             .iter()
             .filter_map(|e| e.code)
-            .find_map(|c| crate::explain::explain(c)?.remediation);
+            .find_map(|c| crate::diagnosis::explain::explain(c)?.remediation);
         r.remediation = Some(rem.unwrap_or("brokerplugin-blocked").to_owned());
     }
     r
@@ -331,7 +331,7 @@ mod tests {
             "3 error events from Microsoft-Windows-AAD/Operational (1 older than 24 h)".into()
         )));
         let rem = r.remediation.expect("remediation");
-        assert!(crate::remediation::get(&rem).is_some(), "{rem}");
+        assert!(crate::diagnosis::remediation::get(&rem).is_some(), "{rem}");
         assert_eq!(facts.recent_codes(now()), vec![0xCAA70004, 0xCAA82EE2]);
     }
 

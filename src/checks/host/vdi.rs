@@ -10,7 +10,7 @@
 use crate::model::{CheckResult, Status};
 use crate::platform::windows::registry::RegValue;
 
-use super::session::{describe_shared_activation, SessionFacts, SessionKind};
+use super::windows_session::{describe_shared_activation, SessionFacts, SessionKind};
 use super::{fact, result, HostCheck, HostOs};
 
 pub const CHECK: HostCheck = HostCheck {
@@ -79,7 +79,7 @@ pub fn check(s: &SessionFacts) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::host::session::{CLICK_TO_RUN, FSLOGIX_ODFC};
+    use crate::checks::host::windows_session::{CLICK_TO_RUN, FSLOGIX_ODFC};
     use crate::platform::windows::registry::{Hive, Key};
 
     #[test]

@@ -16,13 +16,14 @@ use super::device_join::JoinFacts;
 use super::mdm_mam::EnrollmentFacts;
 use super::office_account::AccountFacts;
 use super::os_version::OsFacts;
-use super::session::SessionFacts;
 use super::sign_in_errors::EventFacts;
-use super::tls12::TlsFacts;
+use super::tls_registry::TlsFacts;
 use super::token_broker_cache::CacheDir;
+use super::windows_session::SessionFacts;
 use super::{
     adal_wam, broker_plugin, citrix, device_join, federated_sign_in, mdm_mam, office_account,
-    office_credentials, os_version, protection_policy, sign_in_errors, tls12, token_broker_cache, vdi, wip,
+    office_credentials, os_version, protection_policy, sign_in_errors, tls_registry, token_broker_cache, vdi,
+    wip,
 };
 
 /// What the Windows host checks look at.
@@ -88,7 +89,7 @@ pub fn evaluate_windows(f: &WindowsFacts, now: DateTime<Utc>) -> Vec<CheckResult
     let wine = f.wine.as_deref();
     vec![
         os_version::check(&f.os, wine),
-        tls12::check(&f.tls, generation),
+        tls_registry::check(&f.tls, generation),
         citrix::check(&f.session),
         vdi::check(&f.session),
         office_account::check(&f.accounts),
@@ -127,7 +128,7 @@ pub(crate) mod tests {
         let mut session = SessionFacts::fixture(Some("Console"));
         session.click_to_run = Key::with(
             Hive::LocalMachine,
-            super::super::session::CLICK_TO_RUN,
+            super::super::windows_session::CLICK_TO_RUN,
             [("Platform", sz("x64"))],
         );
         WindowsFacts {
@@ -239,7 +240,11 @@ pub(crate) mod tests {
                 .remediation
                 .as_deref()
                 .unwrap_or_else(|| panic!("{} lacks a remediation", r.id));
-            assert!(crate::remediation::get(rem).is_some(), "{}: {rem}", r.id);
+            assert!(
+                crate::diagnosis::remediation::get(rem).is_some(),
+                "{}: {rem}",
+                r.id
+            );
         }
     }
 

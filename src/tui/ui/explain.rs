@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
 use super::text::Doc;
-use crate::explain;
+use crate::diagnosis::explain;
 use crate::tui::app::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, code: u32) {

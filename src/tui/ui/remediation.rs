@@ -9,9 +9,9 @@ use ratatui::widgets::Block;
 use ratatui::Frame;
 
 use super::text::{self, Doc};
-use crate::findings::Finding;
+use crate::diagnosis::findings::Finding;
+use crate::diagnosis::remediation::{self, Remediation, Shell};
 use crate::model::{CheckKind, CheckResult, StageName, Status};
-use crate::remediation::{self, Remediation, Shell};
 use crate::tui::app::{App, Focus};
 use crate::tui::glyphs;
 use crate::tui::theme::Theme;

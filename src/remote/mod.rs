@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::engine::snapshot::EVENTS_LEN;
 use crate::engine::{Event, EventKind, MonitorHandle, Snapshot};
+use crate::http::{self, HeadError, Request};
 
 /// How often `attach` asks for the state: the remote sweeps every few seconds, and its
 /// events (markers, pauses) should show without a noticeable lag. One small request a
@@ -296,17 +297,15 @@ impl Client {
             url: self.url.clone(),
             why: e.to_string(),
         };
-        let mut request = format!(
-            "GET {}/api/state HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nUser-Agent: m365mon/{}\r\nConnection: close\r\n",
-            self.target.prefix,
+        let mut request = Request::get(
+            format!("{}/api/state", self.target.prefix),
             self.target.authority(),
-            env!("CARGO_PKG_VERSION"),
-        );
+        )
+        .header("Accept", "application/json");
         if let Some(token) = &self.token {
-            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+            request = request.header("Authorization", format!("Bearer {token}"));
         }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).await.map_err(io)?;
+        stream.write_all(&request.to_bytes()).await.map_err(io)?;
         stream.flush().await.map_err(io)?;
         let mut raw = Vec::new();
         let mut chunk = vec![0u8; 64 * 1024];
@@ -336,14 +335,13 @@ impl Client {
             url: self.url.clone(),
             why,
         };
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        let head_len = match response.parse(raw) {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => return Err(not_http("the answer ended early".into())),
-            Err(e) => return Err(not_http(format!("not HTTP ({e})"))),
+        let (head, head_len) = match http::parse_response(raw) {
+            Ok(Some(done)) => done,
+            Ok(None) => return Err(not_http("the answer ended early".into())),
+            Err(HeadError::Malformed(e)) => return Err(not_http(format!("not HTTP ({e})"))),
+            Err(HeadError::TooLarge) => return Err(not_http("the answer's head is too large".into())),
         };
-        let status = response.code.unwrap_or(0);
+        let status = head.status;
         match status {
             200 => {}
             401 if self.token.is_none() => {
@@ -363,42 +361,16 @@ impl Client {
                 })
             }
         }
-        let header = |name: &str| {
-            response
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case(name))
-                .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase())
-        };
         let rest = &raw[head_len..];
-        if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-            return dechunk(rest).ok_or_else(|| not_http("broken chunked encoding".into()));
+        if head.headers.is_chunked() {
+            return http::decode_chunked(rest).ok_or_else(|| not_http("broken chunked encoding".into()));
         }
-        match header("content-length").map(|v| v.parse::<usize>()) {
+        match head.headers.content_length() {
             Some(Ok(n)) if rest.len() >= n => Ok(rest[..n].to_vec()),
             Some(Ok(_)) => Err(not_http("the answer ended early".into())),
             Some(Err(_)) => Err(not_http("bad Content-Length".into())),
             None => Ok(rest.to_vec()),
         }
-    }
-}
-
-/// Decodes a chunked body (what a reverse proxy may turn our answer into).
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        if data.len() < size + 2 {
-            return None;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
     }
 }
 

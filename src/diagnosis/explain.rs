@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::remediation;
+use crate::diagnosis::remediation;
 
 /// How sure the meaning is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

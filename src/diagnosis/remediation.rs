@@ -1244,43 +1244,10 @@ fn cause_entry_id(cause: Cause) -> &'static str {
     }
 }
 
-/// Every probe cause, for checks that must cover them all. The match without a wildcard
-/// makes a new `Cause` variant a compile error here until it is added.
-pub fn all_causes() -> [Cause; 17] {
-    use Cause::*;
-    let all = [
-        DnsNxdomain,
-        DnsServfail,
-        DnsTimeout,
-        TcpRefused,
-        TcpTimeout,
-        TcpReset,
-        TlsUntrusted,
-        TlsWrongName,
-        TlsExpired,
-        TlsIntercepted,
-        TlsHandshake,
-        TlsTimeout,
-        HttpProxyAuth,
-        HttpBlocked,
-        HttpTimeout,
-        HttpProtocol,
-        Other,
-    ];
-    for c in all {
-        match c {
-            DnsNxdomain | DnsServfail | DnsTimeout | TcpRefused | TcpTimeout | TcpReset | TlsUntrusted
-            | TlsWrongName | TlsExpired | TlsIntercepted | TlsHandshake | TlsTimeout | HttpProxyAuth
-            | HttpBlocked | HttpTimeout | HttpProtocol | Other => {}
-        }
-    }
-    all
-}
-
 /// Whether `s` is something that can lead to an entry: a cause name or a check id with a
 /// documented prefix and something after it.
 pub fn is_known_lead(s: &str) -> bool {
-    all_causes().iter().any(|c| c.as_str() == s)
+    Cause::ALL.iter().any(|c| c.as_str() == s)
         || CHECK_ID_PREFIXES
             .iter()
             .any(|p| s.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
@@ -1428,7 +1395,7 @@ mod tests {
 
     #[test]
     fn every_cause_maps_to_an_entry_that_names_it() {
-        for c in all_causes() {
+        for c in Cause::ALL {
             let id = cause_entry_id(c);
             assert!(get(id).is_some(), "{c:?} maps to missing entry {id}");
             let r = for_cause(c);

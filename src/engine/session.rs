@@ -7,13 +7,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::plan::SweepPlan;
+use super::HostInfo;
 use crate::catalog::Catalog;
-use crate::engine::monitor::SweepPlan;
-use crate::engine::HostInfo;
-use crate::error::InputError;
 use crate::lab::{Lab, LabOptions, LabState, Scenario};
-use crate::probe::route::{Route, RoutePlan};
+use crate::model::error::InputError;
 use crate::probe::{DnsChoice, ProbeSettings, Trust};
+use crate::route::RouteSettings;
 
 /// What the user asked to monitor.
 #[derive(Debug, Clone, Default)]
@@ -33,33 +33,6 @@ pub struct SessionOptions {
     /// `--domain`: the tenant's custom domain, for the MSOID lookup.
     pub domain: Option<String>,
     pub instance: crate::checks::Instance,
-}
-
-/// The routes asked for on the command line, if any: `direct`, a proxy URL or a PAC file.
-/// Errors never show the proxy's credentials.
-pub fn route_override(proxy: Option<&str>, pac_url: Option<&str>) -> Result<Option<RoutePlan>, InputError> {
-    if let Some(url) = pac_url {
-        let url = url.trim();
-        if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("file://")) {
-            return Err(InputError::plain(format!(
-                "--pac-url {}: expected an http://, https:// or file:// URL",
-                crate::probe::route::redact_credentials(url)
-            )));
-        }
-        return Ok(Some(RoutePlan::Pac {
-            url: url.to_string(),
-            source: "--pac-url".into(),
-        }));
-    }
-    match proxy.map(str::trim) {
-        None => Ok(None),
-        Some(p) if p.eq_ignore_ascii_case("direct") || p.eq_ignore_ascii_case("none") => {
-            Ok(Some(RoutePlan::Direct))
-        }
-        Some(p) => Route::from_proxy_url(p)
-            .map(|r| Some(RoutePlan::single(r, "--proxy")))
-            .map_err(|e| InputError::plain(format!("--proxy: {e}"))),
-    }
 }
 
 /// A prepared session. Keeps an embedded lab alive for as long as it lives.
@@ -114,35 +87,37 @@ pub fn lab_settings(
     Ok(ProbeSettings {
         timeout,
         dns: DnsChoice::Server(state.dns),
-        trust: Trust::lab(state)?,
+        trust: Trust::lab(&state.ca_cert, state.inspection_ca_cert.as_deref())?,
         port_overrides,
         concurrency,
-        routes: state
-            .routes()
-            .map_err(|e| InputError::plain(format!("the lab's proxy: {e}")))?,
     })
 }
 
-/// The sweep plan for a lab: its checks know they watch a lab, and its tenant domain.
-fn lab_plan(
+/// The sweep plan for a lab: probes pointed at it, its proxy or PAC file as the routes,
+/// and checks that know they watch a lab, with its tenant domain.
+pub fn lab_plan(
     endpoints: Vec<crate::catalog::Endpoint>,
-    settings: ProbeSettings,
     state: &LabState,
-) -> SweepPlan {
-    let mut plan = SweepPlan::new(endpoints, settings);
+    timeout: Duration,
+    concurrency: usize,
+) -> Result<SweepPlan, InputError> {
+    let mut plan = SweepPlan::new(endpoints, lab_settings(state, timeout, concurrency)?);
+    plan.routes = state
+        .routes()
+        .map_err(|e| InputError::plain(format!("the lab's proxy: {e}")))?;
     plan.checks.lab = true;
     plan.checks.domain = state.domain.clone();
-    plan
+    Ok(plan)
 }
 
 /// What the command line adds to any plan: the tenant's domain, the cloud, and routes.
-fn apply_options(plan: &mut SweepPlan, opts: &SessionOptions, routes: Option<RoutePlan>) {
+fn apply_options(plan: &mut SweepPlan, opts: &SessionOptions, routes: Option<RouteSettings>) {
     if let Some(d) = &opts.domain {
         plan.checks.domain = Some(d.trim().trim_end_matches('.').to_ascii_lowercase());
     }
     plan.checks.instance = opts.instance;
     if let Some(r) = routes {
-        plan.settings.routes = r;
+        plan.routes = r;
     }
 }
 
@@ -155,7 +130,7 @@ impl Session {
             opts.ms_endpoints.as_deref(),
         )?;
         let endpoints = catalog.endpoints.clone();
-        let routes = route_override(opts.proxy.as_deref(), opts.pac_url.as_deref())?;
+        let routes = RouteSettings::from_flags(opts.proxy.as_deref(), opts.pac_url.as_deref())?;
         let instance = opts.instance.as_str();
         if let Some(name) = &opts.lab {
             let scenario = Scenario::resolve(name)?;
@@ -163,8 +138,7 @@ impl Session {
             let lab = Lab::start(scenario, &catalog, LabOptions::default())
                 .await
                 .map_err(|e| SetupError::Lab(e.to_string()))?;
-            let settings = lab_settings(lab.state(), opts.timeout, opts.concurrency)?;
-            let mut plan = lab_plan(endpoints, settings, lab.state());
+            let mut plan = lab_plan(endpoints, lab.state(), opts.timeout, opts.concurrency)?;
             apply_options(&mut plan, opts, routes);
             return Ok(Session {
                 plan,
@@ -175,13 +149,12 @@ impl Session {
         }
         if let Some(path) = &opts.lab_connect {
             let state = LabState::load(path)?;
-            let settings = lab_settings(&state, opts.timeout, opts.concurrency)?;
             let name = if state.scenario.is_empty() {
                 "connected".to_string()
             } else {
                 state.scenario.clone()
             };
-            let mut plan = lab_plan(endpoints, settings, &state);
+            let mut plan = lab_plan(endpoints, &state, opts.timeout, opts.concurrency)?;
             apply_options(&mut plan, opts, routes);
             return Ok(Session {
                 plan,
@@ -200,11 +173,10 @@ impl Session {
             trust: Trust::system(&extra)?,
             port_overrides: HashMap::new(),
             concurrency: opts.concurrency,
-            routes: RoutePlan::Direct,
         };
         let mut plan = SweepPlan::new(endpoints, settings);
-        let routes = routes.unwrap_or_else(|| crate::checks::proxy::Discovery::read().plan());
-        apply_options(&mut plan, opts, Some(routes));
+        // Without `--proxy`/`--pac-url`, the machine's own settings, read at every sweep.
+        apply_options(&mut plan, opts, Some(routes.unwrap_or(RouteSettings::Machine)));
         Ok(Session {
             plan,
             host: host_info(instance, None),

@@ -1,8 +1,12 @@
 //! The vocabulary shared by the engine and every consumer (TUI, `check`, reports,
-//! exporters): statuses, probe stages, check results and failure causes.
+//! exporters): statuses, probe stages, check results and failure causes, and the
+//! [`error::InputError`] that bad input turns into.
 //!
 //! Nothing here knows about terminals or sockets; these are plain values that serialize
-//! to the documented JSON report (`m365mon.report/1`).
+//! to the documented JSON report (`m365mon.report/1`). Every other room may use it; it
+//! uses none of them.
+
+pub mod error;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -135,6 +139,56 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause, in declaration order: the one list that reports, remediation and
+    /// their tests walk. [`Cause::index`] has no wildcard arm, so a new variant does not
+    /// compile until it is placed here too.
+    pub const ALL: [Cause; 17] = {
+        use Cause::*;
+        [
+            DnsNxdomain,
+            DnsServfail,
+            DnsTimeout,
+            TcpRefused,
+            TcpTimeout,
+            TcpReset,
+            TlsUntrusted,
+            TlsWrongName,
+            TlsExpired,
+            TlsIntercepted,
+            TlsHandshake,
+            TlsTimeout,
+            HttpProxyAuth,
+            HttpBlocked,
+            HttpTimeout,
+            HttpProtocol,
+            Other,
+        ]
+    };
+
+    /// This cause's place in [`Cause::ALL`].
+    pub const fn index(self) -> usize {
+        use Cause::*;
+        match self {
+            DnsNxdomain => 0,
+            DnsServfail => 1,
+            DnsTimeout => 2,
+            TcpRefused => 3,
+            TcpTimeout => 4,
+            TcpReset => 5,
+            TlsUntrusted => 6,
+            TlsWrongName => 7,
+            TlsExpired => 8,
+            TlsIntercepted => 9,
+            TlsHandshake => 10,
+            TlsTimeout => 11,
+            HttpProxyAuth => 12,
+            HttpBlocked => 13,
+            HttpTimeout => 14,
+            HttpProtocol => 15,
+            Other => 16,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::DnsNxdomain => "dns-nxdomain",
@@ -325,6 +379,13 @@ pub fn ms(d: std::time::Duration) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_cause_is_in_all_at_its_index() {
+        for (i, c) in super::Cause::ALL.iter().enumerate() {
+            assert_eq!(c.index(), i, "{c:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use crate::diagnosis::remediation::{self, Remediation};
 use crate::model::{Cause, CheckKind, CheckResult, Status};
-use crate::remediation::{self, Remediation};
 
 /// One diagnosed problem.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -576,13 +576,13 @@ mod tests {
 
     #[test]
     fn every_cause_maps_to_an_existing_remediation() {
-        for c in crate::remediation::all_causes() {
+        for c in crate::model::Cause::ALL {
             let (_, rem, _) = by_cause(c);
             assert!(
-                crate::remediation::get(rem).is_some(),
+                crate::diagnosis::remediation::get(rem).is_some(),
                 "no remediation {rem} for {c:?}"
             );
         }
-        assert!(crate::remediation::get("activation-blocked").is_some());
+        assert!(crate::diagnosis::remediation::get("activation-blocked").is_some());
     }
 }

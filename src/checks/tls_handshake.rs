@@ -19,12 +19,12 @@
 
 use std::time::Instant;
 
+use super::Sweep;
 use crate::catalog::{Endpoint, Scheme};
-use crate::engine::monitor::SweepPlan;
 use crate::model::{ms, Cause, CheckKind, CheckResult, StageName, Status};
-use crate::probe::route::{self, Route};
 use crate::probe::tls::{self, Versions};
-use crate::probe::{tcp, Dns, ProbeSettings};
+use crate::probe::{tcp, tunnel, Dns, ProbeSettings};
+use crate::route::Route;
 
 /// Check id.
 pub const ID: &str = "network:tls12";
@@ -90,14 +90,14 @@ pub fn sign_in_endpoints(endpoints: &[Endpoint]) -> Vec<&Endpoint> {
 }
 
 /// Runs the check: one TLS 1.2-only handshake per sign-in host, concurrently.
-pub async fn check(plan: &SweepPlan) -> CheckResult {
+pub async fn check(plan: &Sweep<'_>) -> CheckResult {
     let targets: Vec<Endpoint> = sign_in_endpoints(&plan.endpoints).into_iter().cloned().collect();
     if targets.is_empty() {
         return skip(
             "no Entra ID sign-in endpoint (login.microsoftonline.com, ...) is in this sweep's catalog",
         );
     }
-    let settings = &plan.settings;
+    let settings = plan.settings;
     let dns = match Dns::new(&settings.dns, settings.timeout) {
         Ok(d) => std::sync::Arc::new(d),
         Err(why) => return skip(&format!("cannot build the resolver: {why}")),
@@ -106,7 +106,8 @@ pub async fn check(plan: &SweepPlan) -> CheckResult {
     for (i, e) in targets.iter().cloned().enumerate() {
         let dns = dns.clone();
         let settings = settings.clone();
-        tasks.spawn(async move { (i, handshake_tls12(&e, &dns, &settings).await) });
+        let route = plan.routes.route_for(&e);
+        tasks.spawn(async move { (i, handshake_tls12(&e, &route, &dns, &settings).await) });
     }
     let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
     while let Some(Ok((i, o))) = tasks.join_next().await {
@@ -128,11 +129,10 @@ pub async fn check(plan: &SweepPlan) -> CheckResult {
 }
 
 /// One TLS 1.2-only handshake along the probe's route.
-pub async fn handshake_tls12(e: &Endpoint, dns: &Dns, settings: &ProbeSettings) -> Outcome {
+pub async fn handshake_tls12(e: &Endpoint, route: &Route, dns: &Dns, settings: &ProbeSettings) -> Outcome {
     let timeout = settings.timeout;
     let port = settings.port_for(e);
-    let route = settings.route_for(e);
-    let (lookup, connect_port) = match &route {
+    let (lookup, connect_port) = match route {
         Route::Direct => (e.host.as_str(), port),
         Route::HttpProxy { addr, .. } => (addr.host.as_str(), addr.port),
     };
@@ -152,9 +152,8 @@ pub async fn handshake_tls12(e: &Endpoint, dns: &Dns, settings: &ProbeSettings) 
             }
         }
     };
-    if let Route::HttpProxy { addr: proxy, auth } = &route {
-        if let Err(f) = route::connect_tunnel(&mut stream, proxy, auth.as_ref(), &e.host, port, timeout).await
-        {
+    if let Route::HttpProxy { addr: proxy, auth } = route {
+        if let Err(f) = tunnel::connect(&mut stream, proxy, auth.as_ref(), &e.host, port, timeout).await {
             return Outcome::Untested { why: f.detail };
         }
     }
