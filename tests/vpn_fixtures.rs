@@ -45,7 +45,7 @@ fn sweep() -> Vec<CheckResult> {
 }
 
 fn lookups() -> Vec<IpAddr> {
-    let mut v = m365mon::route::vpn::INTERNET_SAMPLES.to_vec();
+    let mut v = m365mon::route::vpn_paths::INTERNET_SAMPLES.to_vec();
     v.extend(vpn::endpoint_addresses(&sweep()).into_iter().map(|(_, a)| a));
     v
 }

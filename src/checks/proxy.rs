@@ -211,17 +211,9 @@ fn judge(discovery: &Discovery, routes: &RoutePlan, lab: bool, test: Option<&Tun
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::proxy::test_env as env;
     use crate::platform::proxy::ProxySetting;
     use crate::route::discovery::{ProxySource, WINHTTP, WININET};
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
 
     fn direct() -> RoutePlan {
         RoutePlan::fixed(RouteSettings::Direct)

@@ -246,7 +246,7 @@ pub async fn ask(resolver: &Resolver, name: &str, timeout: Duration) -> Answer {
 /// Runs the check: every configured server is asked once, all at the same time.
 pub async fn check(plan: &Sweep<'_>) -> CheckResult {
     let list = configured(plan);
-    let name = query_name(&plan.endpoints);
+    let name = query_name(plan.endpoints);
     let timeout = plan.settings.timeout.min(MAX_WAIT);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in list.resolvers.iter().cloned().enumerate() {

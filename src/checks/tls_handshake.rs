@@ -91,7 +91,7 @@ pub fn sign_in_endpoints(endpoints: &[Endpoint]) -> Vec<&Endpoint> {
 
 /// Runs the check: one TLS 1.2-only handshake per sign-in host, concurrently.
 pub async fn check(plan: &Sweep<'_>) -> CheckResult {
-    let targets: Vec<Endpoint> = sign_in_endpoints(&plan.endpoints).into_iter().cloned().collect();
+    let targets: Vec<Endpoint> = sign_in_endpoints(plan.endpoints).into_iter().cloned().collect();
     if targets.is_empty() {
         return skip(
             "no Entra ID sign-in endpoint (login.microsoftonline.com, ...) is in this sweep's catalog",

@@ -25,7 +25,7 @@ use std::net::IpAddr;
 
 use crate::model::{CheckKind, CheckResult, StageName, Status};
 use crate::platform::net::{Interface, NetFacts};
-use crate::route::vpn::{self, vpn_label, INTERNET_SAMPLES};
+use crate::route::vpn_paths::{self, vpn_label, INTERNET_SAMPLES};
 
 /// Check id.
 pub const ID: &str = "network:vpn";
@@ -72,7 +72,7 @@ pub fn check(endpoints: &[CheckResult]) -> CheckResult {
         .into_iter()
         .map(|(_, a)| a)
         .collect();
-    evaluate(&vpn::read_paths(&addresses), endpoints)
+    evaluate(&vpn_paths::read_paths(&addresses), endpoints)
 }
 
 /// The check as a plain function of the network facts and this sweep's endpoint results.

@@ -1,6 +1,6 @@
 //! Opt-in fixes: the few remediation steps the tool can carry out itself, when asked.
 //!
-//! Each [`Fix`] implements one remediation entry (`src/remediation.rs`). Running one is:
+//! Each [`Fix`] implements one remediation entry (`src/diagnosis/remediation.rs`). Running one is:
 //!
 //! 1. [`plan`]: list every file, registry value, credential (target only) or setting it
 //!    would touch, and what it would do. This is the dry run, and the default.

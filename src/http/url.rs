@@ -75,9 +75,7 @@ pub fn redact_credentials(text: &str) -> String {
     out
 }
 
-/// Hosts that go direct even when a proxy is set: `NO_PROXY`, WinINet's `ProxyOverride`,
-/// macOS's `ExceptionsList`, in their common shapes (`*`, `.suffix`, `suffix`, `*.suffix`,
-
+/// Splits an `http://host[:port]/path` URL (what PAC URLs look like); an error for other
 /// schemes.
 pub fn split_http_url(url: &str) -> Result<(String, u16, String), String> {
     let shown = redact_credentials(url);

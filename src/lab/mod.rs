@@ -23,11 +23,11 @@
 //! rule can block one endpoint and nothing else; elsewhere all share 127.0.0.1.
 
 mod builtins;
-mod dns;
+mod dns_server;
 mod listener;
 mod origin;
 pub mod pki;
-mod proxy;
+mod proxy_server;
 pub mod scenario;
 pub mod state;
 mod timeline;
@@ -134,7 +134,9 @@ async fn start_proxy(
         _ => String::new(),
     };
     let url = format!("http://{credentials}{addr}");
-    let pac_url = settings.pac.then(|| format!("http://{addr}{}", proxy::PAC_PATH));
+    let pac_url = settings
+        .pac
+        .then(|| format!("http://{addr}{}", proxy_server::PAC_PATH));
     if settings.unreachable {
         return Ok(StartedProxy {
             url,
@@ -144,13 +146,13 @@ async fn start_proxy(
     }
     socket.listen(1024).map_err(bind_err)?;
     let listener = tokio::net::TcpListener::from_std(socket.into()).map_err(bind_err)?;
-    let ctx = Arc::new(proxy::ProxyContext {
+    let ctx = Arc::new(proxy_server::ProxyContext {
         zone: plan.iter().map(|p| (p.host.clone(), p.ip)).collect(),
         settings: settings.clone(),
-        pac: settings.pac.then(|| proxy::pac_text(settings, addr)),
+        pac: settings.pac.then(|| proxy_server::pac_text(settings, addr)),
         clock_offset_secs,
     });
-    let task = tokio::spawn(proxy::serve(listener, ctx, stop.subscribe()));
+    let task = tokio::spawn(proxy_server::serve(listener, ctx, stop.subscribe()));
     Ok(StartedProxy {
         url,
         pac_url,
@@ -176,7 +178,7 @@ impl Lab {
         let dir = LabDir::new(opts.dir.as_deref())?;
         let pems = pki.write_pems(dir.path())?;
 
-        let (udp, tcp) = dns::bind().await?;
+        let (udp, tcp) = dns_server::bind().await?;
         let dns_addr = udp.local_addr().map_err(|error| LabError::Bind {
             what: "DNS".into(),
             addr: "127.0.0.1".into(),
@@ -230,8 +232,8 @@ impl Lab {
             });
         }
         let scenario = timeline.scenario();
-        let zone =
-            dns::Zone::new(plan.iter().map(|p| (p.host.clone(), p.ip))).with_cnames(scenario.cnames.clone());
+        let zone = dns_server::Zone::new(plan.iter().map(|p| (p.host.clone(), p.ip)))
+            .with_cnames(scenario.cnames.clone());
         let mut proxy_socket = None;
         let (mut proxy_url, mut pac_url) = (None, None);
         if let Some(settings) = &scenario.proxy {
@@ -243,16 +245,20 @@ impl Lab {
                 Err(socket) => proxy_socket = Some(socket),
             }
         }
-        let dns_ctx = Arc::new(dns::DnsContext {
+        let dns_ctx = Arc::new(dns_server::DnsContext {
             zone,
             timeline: timeline.clone(),
         });
-        tasks.push(tokio::spawn(dns::serve_udp(
+        tasks.push(tokio::spawn(dns_server::serve_udp(
             udp,
             Arc::clone(&dns_ctx),
             stop.subscribe(),
         )));
-        tasks.push(tokio::spawn(dns::serve_tcp(tcp, dns_ctx, stop.subscribe())));
+        tasks.push(tokio::spawn(dns_server::serve_tcp(
+            tcp,
+            dns_ctx,
+            stop.subscribe(),
+        )));
 
         let state = LabState {
             dns: dns_addr,

@@ -14,10 +14,11 @@ pub struct StageFailure {
     pub detail: String,
     /// The lower-level error as the library or the OS gave it, for the detail view.
     pub raw: String,
-    /// The HTTP answer, when one came (a proxy's 407, a block page).
-    pub http: Option<HttpInfo>,
+    /// The HTTP answer, when one came (a proxy's 407, a block page). Boxed, like the TLS
+    /// facts, to keep the `Err` side of every stage small.
+    pub http: Option<Box<HttpInfo>>,
     /// What was seen of the TLS handshake (the presented chain), when it started.
-    pub tls: Option<TlsInfo>,
+    pub tls: Option<Box<TlsInfo>>,
 }
 
 impl StageFailure {
@@ -42,13 +43,13 @@ impl StageFailure {
 
     /// Attaches the HTTP answer that showed the failure.
     pub fn with_http(mut self, info: Option<HttpInfo>) -> Self {
-        self.http = info;
+        self.http = info.map(Box::new);
         self
     }
 
     /// Attaches what was seen of the handshake.
     pub fn with_tls(mut self, info: TlsInfo) -> Self {
-        self.tls = Some(info);
+        self.tls = Some(Box::new(info));
         self
     }
 }

@@ -108,8 +108,8 @@ impl Recorder {
         let mut r = self.finish(Status::Fail, summary);
         r.cause = Some(f.cause);
         r.error = Some(f.raw);
-        r.http = f.http;
-        r.tls = f.tls;
+        r.http = f.http.map(|h| *h);
+        r.tls = f.tls.map(|t| *t);
         r
     }
 

@@ -178,15 +178,7 @@ fn os_sources() -> Vec<ProxySource> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::platform::proxy::test_env as env;
 
     #[test]
     fn a_pac_url_wins_over_a_manual_proxy() {

@@ -12,8 +12,8 @@
 //!   proxy) or `Machine`: this machine's settings, read again every sweep;
 //! - [`discovery`]: the machine's proxy sources, each on its own;
 //! - [`pac`]: the PAC file, downloaded and run in a sandbox;
-//! - [`proxy`], [`bypass`]: proxy addresses, credentials and bypass lists;
-//! - [`vpn`]: which interface carries an address, and whether it is a VPN.
+//! - [`proxy_url`], [`bypass`]: proxy addresses, credentials and bypass lists;
+//! - [`vpn_paths`]: which interface carries an address, and whether it is a VPN.
 //!
 //! Nothing here opens a connection except the PAC download; name lookups go through the
 //! [`Network`] the engine hands in (the probes' resolver).
@@ -21,8 +21,8 @@
 pub mod bypass;
 pub mod discovery;
 pub mod pac;
-pub mod proxy;
-pub mod vpn;
+pub mod proxy_url;
+pub mod vpn_paths;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -34,7 +34,7 @@ use crate::model::error::InputError;
 pub use bypass::Bypass;
 pub use discovery::Discovery;
 pub use pac::PacRun;
-pub use proxy::{parse_proxy_url, ProxyAuth, ProxyServer};
+pub use proxy_url::{parse_proxy_url, ProxyAuth, ProxyServer};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Route {

@@ -13,8 +13,8 @@
 //! ([`auth`]).
 
 pub mod auth;
-pub mod http;
 pub mod metrics;
+pub mod requests;
 
 use std::future::Future;
 use std::io;
@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 pub use auth::{access_for, Access, TokenError};
 
 use crate::engine::{MonitorHandle, Snapshot};
-use http::{ReadError, Request, Response};
+use requests::{ReadError, Request, Response};
 
 /// The port `serve` listens on unless told otherwise (the blackbox exporter has 9115).
 pub const DEFAULT_PORT: u16 = 9365;
@@ -141,7 +141,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut buf = Vec::new();
     loop {
-        let request = match http::read_request(&mut stream, &mut buf).await {
+        let request = match requests::read_request(&mut stream, &mut buf).await {
             Ok(Some(r)) => r,
             Ok(None) | Err(ReadError::Gone) => return,
             Err(e) => {
@@ -151,13 +151,13 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                     ReadError::Malformed(why) => Response::text(400, format!("not an HTTP request: {why}")),
                     ReadError::Gone => return,
                 };
-                let _ = http::write_response(&mut stream, &response, false, false).await;
+                let _ = requests::write_response(&mut stream, &response, false, false).await;
                 return;
             }
         };
         let response = route(&request, access, || handle.snapshot());
         let head_only = request.method == "HEAD";
-        if http::write_response(&mut stream, &response, head_only, request.keep_alive)
+        if requests::write_response(&mut stream, &response, head_only, request.keep_alive)
             .await
             .is_err()
             || !request.keep_alive

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::text;
+use super::words;
 use crate::model::{CheckResult, StageName, Status};
 use crate::tui::app::{App, Focus, Pane};
 use crate::tui::glyphs;
@@ -111,7 +111,7 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
     let theme = app.theme();
     let longest = rows
         .iter()
-        .map(|c| text::check_name(&c.id).chars().count())
+        .map(|c| words::check_name(&c.id).chars().count())
         .max()
         .unwrap_or(0);
     let history_cols = history_width(width, longest.min(usize::from(NAME_WANTED)) as u16);
@@ -127,7 +127,7 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
     let body = rows.iter().map(|c| {
         let mut cells = vec![
             Cell::from(glyphs::light(theme, c.status)),
-            Cell::from(text::fit_name(text::check_name(&c.id), name_width)),
+            Cell::from(words::fit_name(words::check_name(&c.id), name_width)),
         ];
         for stage in StageName::ALL {
             let light = match c.stage(stage) {
@@ -137,7 +137,7 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
             cells.push(Cell::from(Line::from(vec![Span::raw(" "), light])));
         }
         cells.push(Cell::from(
-            Line::from(text::latency(c.duration_ms)).right_aligned(),
+            Line::from(words::latency(c.duration_ms)).right_aligned(),
         ));
         if history_cols > 0 {
             cells.push(Cell::from(history(app, c, usize::from(history_cols))));
@@ -166,15 +166,15 @@ fn summary_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> 
     let theme = app.theme();
     let longest = rows
         .iter()
-        .map(|c| text::short_check_name(&c.id).chars().count())
+        .map(|c| words::short_check_name(&c.id).chars().count())
         .max()
         .unwrap_or(0);
     let name_width = (longest as u16).clamp(6, (width / 3).max(6));
     let body = rows.iter().map(|c| {
         Row::new(vec![
             Cell::from(glyphs::light(theme, c.status)),
-            Cell::from(text::fit_name(
-                text::short_check_name(&c.id),
+            Cell::from(words::fit_name(
+                words::short_check_name(&c.id),
                 usize::from(name_width),
             )),
             Cell::from(c.summary.clone()),
@@ -216,7 +216,7 @@ fn since(app: &App, c: &CheckResult) -> Line<'static> {
         .snapshot
         .since
         .get(&c.id)
-        .map(|t| text::age_coarse(*t, app.now))
+        .map(|t| words::age_coarse(*t, app.now))
         .unwrap_or_default();
     Line::from(age).right_aligned()
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
-use super::text::{self, Doc};
+use super::words::{self, Doc};
 use crate::model::{CheckResult, StageName};
 use crate::tui::app::App;
 use crate::tui::glyphs;
@@ -29,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, id: &str) {
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .title(Span::styled(
-            format!(" Detail: {} ", text::check_name(&c.id)),
+            format!(" Detail: {} ", words::check_name(&c.id)),
             theme.title(),
         ))
         .title_bottom(
@@ -51,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, id: &str) {
 
 fn field(doc: &mut Doc, theme: &Theme, label: &str, value: &str) {
     doc.para(
-        vec![Span::styled(text::pad(label, LABEL), theme.dim())],
+        vec![Span::styled(words::pad(label, LABEL), theme.dim())],
         value,
         theme.text(),
         LABEL,
@@ -77,7 +77,7 @@ fn content(app: &App, c: &CheckResult, width: u16) -> Doc {
 fn overview(doc: &mut Doc, app: &App, c: &CheckResult) {
     let theme = app.theme();
     let status = vec![
-        Span::styled(text::pad("Status", LABEL), theme.dim()),
+        Span::styled(words::pad("Status", LABEL), theme.dim()),
         glyphs::light(theme, c.status),
         Span::styled(format!(" {}  ", glyphs::word(c.status)), theme.status(c.status)),
     ];
@@ -105,14 +105,14 @@ fn overview(doc: &mut Doc, app: &App, c: &CheckResult) {
             doc,
             theme,
             "Since",
-            &format!("{} ({})", app.time.hms(*since), text::age(*since, app.now)),
+            &format!("{} ({})", app.time.hms(*since), words::age(*since, app.now)),
         );
     }
     if let Some(cause) = c.cause {
         field(doc, theme, "Cause", cause.as_str());
     }
     if let Some(points) = app.snapshot.history.get(&c.id).filter(|h| !h.is_empty()) {
-        let mut lead = vec![Span::styled(text::pad("History", LABEL), theme.dim())];
+        let mut lead = vec![Span::styled(words::pad("History", LABEL), theme.dim())];
         lead.extend(points.iter().map(|p| glyphs::light(theme, p.status)));
         lead.push(Span::raw(" "));
         doc.para(
@@ -133,7 +133,7 @@ fn stages(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
             let (light, ms, detail, cause) = match c.stage(stage) {
                 Some(s) => (
                     glyphs::light(theme, s.status),
-                    text::latency(s.ms),
+                    words::latency(s.ms),
                     s.detail.clone(),
                     s.cause,
                 ),
@@ -219,7 +219,7 @@ fn evidence(doc: &mut Doc, app: &App, c: &CheckResult) {
             + 2;
         for (k, v) in &c.facts {
             doc.para(
-                vec![Span::styled(format!(" {}", text::pad(k, width)), theme.dim())],
+                vec![Span::styled(format!(" {}", words::pad(k, width)), theme.dim())],
                 v,
                 theme.text(),
                 width + 1,

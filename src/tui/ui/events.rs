@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::text;
+use super::words;
 use crate::engine::{Event, EventKind};
 use crate::tui::app::{App, Focus};
 
@@ -55,7 +55,7 @@ fn line(app: &App, e: &Event) -> Line<'static> {
         EventKind::Info => spans.push(Span::styled(one_line(&e.text), theme.dim())),
         EventKind::Change => {
             if let Some(check) = &e.check {
-                spans.push(Span::raw(format!("{} ", text::check_name(check))));
+                spans.push(Span::raw(format!("{} ", words::check_name(check))));
             }
             if let Some(from) = e.from {
                 spans.push(Span::styled(from.as_str(), theme.status(from)));

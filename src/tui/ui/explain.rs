@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
-use super::text::Doc;
+use super::words::Doc;
 use crate::diagnosis::explain;
 use crate::tui::app::App;
 

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::text;
+use super::words;
 use crate::tui::app::App;
 use crate::tui::glyphs;
 
@@ -83,7 +83,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
     } else if let Some(due) = s.last_sweep_at.and_then(|at| next_sweep(at, s.interval_secs)) {
         let wait = if due > app.now {
-            text::age(app.now, due)
+            words::age(app.now, due)
         } else {
             "now".into()
         };

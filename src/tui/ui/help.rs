@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
-use super::text::{self, Doc};
+use super::words::{self, Doc};
 use crate::tui::app::App;
 use crate::tui::glyphs;
 use crate::tui::keys::BINDINGS;
@@ -58,7 +58,7 @@ fn content(app: &App, width: u16) -> Doc {
         };
         let style = if unavailable { theme.dim() } else { theme.text() };
         doc.para(
-            vec![Span::styled(text::pad(b.keys, KEYS), theme.key())],
+            vec![Span::styled(words::pad(b.keys, KEYS), theme.key())],
             &action,
             style,
             KEYS,

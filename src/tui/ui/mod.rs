@@ -35,8 +35,8 @@ mod footer;
 mod header;
 mod help;
 mod remediation;
-pub mod text;
 mod too_small;
+pub mod words;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Block;

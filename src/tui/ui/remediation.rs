@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 use ratatui::Frame;
 
-use super::text::{self, Doc};
+use super::words::{self, Doc};
 use crate::diagnosis::findings::Finding;
 use crate::diagnosis::remediation::{self, Remediation, Shell};
 use crate::model::{CheckKind, CheckResult, StageName, Status};
@@ -54,7 +54,7 @@ fn content(app: &App, width: u16) -> (String, Doc) {
     let mut doc = Doc::new(width);
     match app.selected_check() {
         Some(c) => {
-            let name = text::check_name(&c.id).to_string();
+            let name = words::check_name(&c.id).to_string();
             match c.status {
                 Status::Fail | Status::Warn => {
                     check_line(&mut doc, theme, c);
@@ -127,7 +127,7 @@ fn check_line(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
         glyphs::light(theme, c.status),
         Span::raw(" "),
         Span::styled(
-            format!("{}: ", text::check_name(&c.id)),
+            format!("{}: ", words::check_name(&c.id)),
             theme.text().add_modifier(Modifier::BOLD),
         ),
     ];
@@ -143,7 +143,7 @@ fn finding(doc: &mut Doc, theme: &Theme, f: &Finding) {
     if !f.detail.is_empty() {
         doc.para(vec![], &f.detail, theme.text(), 0);
     }
-    let names: Vec<&str> = f.checks.iter().map(|c| text::check_name(c)).collect();
+    let names: Vec<&str> = f.checks.iter().map(|c| words::check_name(c)).collect();
     doc.para(
         vec![Span::styled("Affects: ", theme.dim())],
         &names.join(", "),
@@ -225,7 +225,7 @@ fn shell_name(shell: Shell) -> &'static str {
 /// What a passing check proved, so a technician can rule it out.
 fn healthy(doc: &mut Doc, app: &App, c: &CheckResult) {
     let theme = app.theme();
-    let name = text::check_name(&c.id);
+    let name = words::check_name(&c.id);
     let lead = vec![glyphs::light(theme, c.status), Span::raw(" ")];
     doc.para(
         lead,
@@ -237,7 +237,7 @@ fn healthy(doc: &mut Doc, app: &App, c: &CheckResult) {
         .snapshot
         .since
         .get(&c.id)
-        .map(|t| format!(", healthy for {}", text::age(*t, app.now)));
+        .map(|t| format!(", healthy for {}", words::age(*t, app.now)));
     doc.para(
         vec![],
         &format!(
@@ -254,7 +254,7 @@ fn healthy(doc: &mut Doc, app: &App, c: &CheckResult) {
             let lead = vec![
                 Span::raw(" "),
                 glyphs::light(theme, s.status),
-                Span::raw(format!(" {:<4} {:>9}  ", stage.label(), text::latency(s.ms))),
+                Span::raw(format!(" {:<4} {:>9}  ", stage.label(), words::latency(s.ms))),
             ];
             doc.para(lead, &s.detail, theme.text(), 19);
         }
