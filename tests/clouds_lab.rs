@@ -2,11 +2,11 @@
 //! turns around for 21Vianet. End to end: the real binary against the real lab, which
 //! serves whatever catalog the cloud selects.
 
-mod report_support;
+mod support;
 
-use report_support::{by_id, endpoints};
 use serde_json::Value;
 use std::process::{Command, Output};
+use support::report::{by_id, endpoints};
 
 fn m365mon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_m365mon"))

@@ -3,12 +3,12 @@
 //! that is off; a captive portal). Each finding must appear in its scenario and be absent
 //! in the healthy one, and proxy credentials must never reach any output.
 
-mod report_support;
+mod support;
 
-use report_support::{by_id, endpoints};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::report::{by_id, endpoints};
 
 fn m365mon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_m365mon"))

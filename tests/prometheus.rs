@@ -7,17 +7,17 @@
 //! Needs /usr/bin/prometheus (Debian package `prometheus`); skipped with a message when
 //! it is absent. Loopback only.
 
-mod serve_support;
+mod support;
 
 use m365mon::lab::FaultMode;
 use m365mon::serve::{Access, Server};
 use serde_json::Value;
-use serve_support::*;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::serve::*;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 const PROMTOOL: &str = "/usr/bin/promtool";

@@ -1,8 +1,6 @@
 //! Shared by the serve/attach/watch/Prometheus tests: a lab with one endpoint's fault on a
 //! timeline, a monitor sweeping it, and a tiny HTTP client. Loopback only.
 
-#![allow(dead_code)] // each test binary uses a different part
-
 use m365mon::catalog::Catalog;
 use m365mon::engine::monitor::{self, Monitor, SweepPlan};
 use m365mon::engine::{HostInfo, Snapshot};
