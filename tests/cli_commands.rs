@@ -2,6 +2,8 @@
 //! file and its precedence, routing and cloud flags, `serve`, `watch --jsonl`, `check
 //! --quiet`, completions and the man page. Everything runs against the lab on loopback.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -9,8 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_m365mon");
+use support::bin::{run, BIN};
 
 /// The binary with no configuration file of the user's and no M365MON_* from outside.
 fn m365mon(home: &Path) -> Command {
@@ -22,17 +23,6 @@ fn m365mon(home: &Path) -> Command {
     }
     c.env("HOME", home).env("XDG_CONFIG_HOME", home.join(".config"));
     c
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("run m365mon");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
 }
 
 fn instance_of(home: &Path, args: &[&str], env: &[(&str, &str)]) -> String {

@@ -5,5 +5,7 @@
 // crate leaves unused is used by another, so it is not dead code.
 #![allow(dead_code)]
 
+pub mod bin;
+pub mod netns;
 pub mod report;
 pub mod serve;
