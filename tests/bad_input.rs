@@ -5,12 +5,10 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
-use support::bin;
+use support::{bin, files};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/invalid_inputs")
-        .join(name)
+    files::fixture("invalid_inputs", name)
 }
 
 /// Runs the binary (no panic allowed): (exit code, stderr).
@@ -22,13 +20,7 @@ fn run(args: &[&str]) -> (i32, String) {
 /// (args, text the message must contain)
 fn cases() -> Vec<(Vec<String>, String)> {
     let f = |n: &str| fixture(n).to_string_lossy().to_string();
-    let theme = |n: &str| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/invalid_themes")
-            .join(n)
-            .to_string_lossy()
-            .to_string()
-    };
+    let theme = |n: &str| files::fixture("invalid_themes", n).to_string_lossy().to_string();
     vec![
         (
             vec![

@@ -7,7 +7,7 @@ mod support;
 use serde_json::Value;
 use std::path::Path;
 use support::bin::{self, m365mon};
-use support::report;
+use support::{lab, report};
 
 fn check_json(scenario: &Path, extra: &[&str]) -> (i32, Value) {
     let mut args = vec![
@@ -23,14 +23,9 @@ fn check_json(scenario: &Path, extra: &[&str]) -> (i32, Value) {
     report::run_check(&mut bin::command(&args), &scenario.display().to_string())
 }
 
+/// A scenario file with one fault (`fault`: the body of its `[[fault]]` table).
 fn scenario_file(dir: &Path, name: &str, fault: &str) -> std::path::PathBuf {
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
-        format!("name = \"{name}\"\ndescription = \"test\"\n\n[[fault]]\n{fault}\n"),
-    )
-    .unwrap();
-    path
+    lab::write_scenario(dir, name, &format!("\n[[fault]]\n{fault}\n"))
 }
 
 #[test]

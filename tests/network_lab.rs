@@ -6,9 +6,9 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::bin;
+use support::lab::write_scenario;
 use support::report::{self, by_id, endpoints, fact, finding_ids};
 
 /// The binary with `NO_COLOR=1` and none of the machine's proxy variables.
@@ -306,16 +306,6 @@ fn captive_portal_fails_the_connectivity_indicator() {
         ncsi["summary"].as_str().unwrap().contains("other content"),
         "{ncsi}"
     );
-}
-
-fn write_scenario(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
-        format!("name = \"{name}\"\ndescription = \"test\"\n{body}"),
-    )
-    .unwrap();
-    path
 }
 
 /// A proxy that needs credentials, and a state file that carries them: the probes log in

@@ -11,6 +11,7 @@ use m365mon::remote::{self, RemoteError};
 use m365mon::serve::{Access, Server};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::http::http_get;
 use support::serve::*;
 use tokio::sync::{mpsc, oneshot, watch};
 

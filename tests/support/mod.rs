@@ -6,6 +6,10 @@
 #![allow(dead_code)]
 
 pub mod bin;
+pub mod files;
+pub mod http;
+pub mod lab;
 pub mod netns;
 pub mod report;
+pub mod results;
 pub mod serve;
