@@ -1,35 +1,26 @@
 //! Bad input gets a clear error naming the file, the line and what is wrong, and exit
 //! status 3; nothing panics.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
+use support::{bin, files};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/invalid_inputs")
-        .join(name)
+    files::fixture("invalid_inputs", name)
 }
 
+/// Runs the binary (no panic allowed): (exit code, stderr).
 fn run(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_m365mon"))
-        .args(args)
-        .output()
-        .expect("run m365mon");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("panicked"), "panic on {args:?}: {stderr}");
-    (out.status.code().unwrap_or(-1), stderr)
+    let (code, _, stderr) = bin::run(Command::new(bin::BIN).args(args));
+    (code, stderr)
 }
 
 /// (args, text the message must contain)
 fn cases() -> Vec<(Vec<String>, String)> {
     let f = |n: &str| fixture(n).to_string_lossy().to_string();
-    let theme = |n: &str| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/invalid_themes")
-            .join(n)
-            .to_string_lossy()
-            .to_string()
-    };
+    let theme = |n: &str| files::fixture("invalid_themes", n).to_string_lossy().to_string();
     vec![
         (
             vec![

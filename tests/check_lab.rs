@@ -2,17 +2,12 @@
 //! lab, applied to one endpoint, must fail exactly that endpoint at the right stage with
 //! the right cause, and leave the other nineteen passing.
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn m365mon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_m365mon"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run m365mon")
-}
+use support::bin::{self, m365mon};
+use support::{lab, report};
 
 fn check_json(scenario: &Path, extra: &[&str]) -> (i32, Value) {
     let mut args = vec![
@@ -25,25 +20,12 @@ fn check_json(scenario: &Path, extra: &[&str]) -> (i32, Value) {
         scenario.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let out = m365mon(&args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), v)
+    report::run_check(&mut bin::command(&args), &scenario.display().to_string())
 }
 
+/// A scenario file with one fault (`fault`: the body of its `[[fault]]` table).
 fn scenario_file(dir: &Path, name: &str, fault: &str) -> std::path::PathBuf {
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
-        format!("name = \"{name}\"\ndescription = \"test\"\n\n[[fault]]\n{fault}\n"),
-    )
-    .unwrap();
-    path
+    lab::write_scenario(dir, name, &format!("\n[[fault]]\n{fault}\n"))
 }
 
 #[test]

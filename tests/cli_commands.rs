@@ -2,15 +2,17 @@
 //! file and its precedence, routing and cloud flags, `serve`, `watch --jsonl`, `check
 //! --quiet`, completions and the man page. Everything runs against the lab on loopback.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_m365mon");
+use support::bin::{run, BIN};
+use support::http::http_get;
 
 /// The binary with no configuration file of the user's and no M365MON_* from outside.
 fn m365mon(home: &Path) -> Command {
@@ -22,17 +24,6 @@ fn m365mon(home: &Path) -> Command {
     }
     c.env("HOME", home).env("XDG_CONFIG_HOME", home.join(".config"));
     c
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("run m365mon");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
 }
 
 fn instance_of(home: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
@@ -226,28 +217,6 @@ impl Drop for Running {
     }
 }
 
-fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (
-        status,
-        raw.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default(),
-    )
-}
-
 /// Starts `serve` and reads its ready line: the address, and the token when one was made.
 fn start_serve(home: &Path, listen: &str) -> (Running, SocketAddr, Option<String>) {
     let mut child = m365mon(home)
@@ -292,7 +261,7 @@ fn serve_exports_metrics_and_state_and_guards_them_beyond_loopback() {
     assert_eq!(token, None, "loopback needs no token");
     let start = Instant::now();
     let metrics = loop {
-        let (status, body) = get(addr, "/metrics", None);
+        let (status, body) = http_get(addr, "/metrics", None);
         assert_eq!(status, 200);
         if body.contains("m365mon_check_status{") || start.elapsed() > Duration::from_secs(15) {
             break body;
@@ -308,9 +277,12 @@ fn serve_exports_metrics_and_state_and_guards_them_beyond_loopback() {
     // Beyond loopback: a token is generated and printed once; without it, no state.
     let (_serve, addr, token) = start_serve(home.path(), "0.0.0.0:0");
     let token = token.expect("a generated token in the ready line");
-    assert_eq!(get(addr, "/api/state", None).0, 401);
-    assert_eq!(get(addr, "/api/state", Some("wrong-token-wrong-token")).0, 401);
-    let (status, body) = get(addr, "/api/state", Some(&token));
+    assert_eq!(http_get(addr, "/api/state", None).0, 401);
+    assert_eq!(
+        http_get(addr, "/api/state", Some("wrong-token-wrong-token")).0,
+        401
+    );
+    let (status, body) = http_get(addr, "/api/state", Some(&token));
     assert_eq!(status, 200);
     serde_json::from_str::<Value>(&body).expect("the state is JSON");
 }

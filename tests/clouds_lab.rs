@@ -2,37 +2,40 @@
 //! turns around for 21Vianet. End to end: the real binary against the real lab, which
 //! serves whatever catalog the cloud selects.
 
-mod report_support;
+mod support;
 
-use report_support::{by_id, endpoints};
 use serde_json::Value;
 use std::process::{Command, Output};
+use support::bin;
+use support::report::{self, by_id, endpoints};
+
+/// The binary with `NO_COLOR=1` and no cloud from the environment.
+fn command(args: &[&str]) -> Command {
+    let mut c = bin::command(args);
+    c.env_remove("M365MON_INSTANCE");
+    c
+}
 
 fn m365mon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_m365mon"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("M365MON_INSTANCE")
-        .output()
-        .expect("run m365mon")
+    bin::output(&mut command(args))
 }
 
 /// `check --format json` against a built-in scenario in one cloud: (exit code, report).
 fn check(cloud: &str, scenario: &str) -> (i32, Value) {
-    let out = m365mon(&[
-        "check",
-        "--format",
-        "json",
-        "--timeout",
-        "1",
-        "--instance",
-        cloud,
-        "--lab",
-        scenario,
-    ]);
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap_or(-1), v)
+    report::run_check(
+        &mut command(&[
+            "check",
+            "--format",
+            "json",
+            "--timeout",
+            "1",
+            "--instance",
+            cloud,
+            "--lab",
+            scenario,
+        ]),
+        &format!("{cloud} {scenario}"),
+    )
 }
 
 fn status_of<'a>(v: &'a Value, id: &str) -> &'a str {
@@ -140,7 +143,7 @@ fn the_cloud_comes_from_the_environment_and_the_config_file_too() {
         from_file.contains("login.partner.microsoftonline.cn"),
         "{from_file}"
     );
-    let from_env = Command::new(env!("CARGO_BIN_EXE_m365mon"))
+    let from_env = Command::new(bin::BIN)
         .args(["endpoints", "--config", config.to_str().unwrap()])
         .env("M365MON_INSTANCE", "gcc-high")
         .output()

@@ -1,15 +1,15 @@
 //! The configuration file: every bad file names itself, the line and what is wrong; good
 //! files fill only what the command line left alone.
 
+mod support;
+
 use clap::{CommandFactory, FromArgMatches};
 use m365mon::cli::Cli;
 use m365mon::config::{self, ConfigFile};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/invalid_configs")
-        .join(name)
+    support::files::fixture("invalid_configs", name)
 }
 
 /// (fixture, line, words the message must contain)

@@ -3,9 +3,12 @@
 //! (refused without a terminal and without --yes), the backup and journal land in the data
 //! folder, and undo restores the caches byte for byte.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::bin::{self, text, BIN};
 
 const BROKER: &str = "Packages/Microsoft.AAD.BrokerPlugin_cw5n1h2txyewy/AC/TokenBroker/Accounts";
 const CXH: &str = "Packages/Microsoft.Windows.CloudExperienceHost_cw5n1h2txyewy/AC/TokenBroker/Accounts";
@@ -42,16 +45,16 @@ impl Profile {
 
     /// Runs m365mon with this profile's folders and no terminal on standard input.
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_m365mon"))
-            .args(args)
-            .env("LOCALAPPDATA", &self.local)
-            .env("XDG_DATA_HOME", &self.data)
-            .env("XDG_CONFIG_HOME", &self.config)
-            .env("HOME", self._tmp.path())
-            .env_remove("M365MON_CONFIG")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run m365mon")
+        bin::output(
+            Command::new(BIN)
+                .args(args)
+                .env("LOCALAPPDATA", &self.local)
+                .env("XDG_DATA_HOME", &self.data)
+                .env("XDG_CONFIG_HOME", &self.config)
+                .env("HOME", self._tmp.path())
+                .env_remove("M365MON_CONFIG")
+                .stdin(Stdio::null()),
+        )
     }
 
     fn backups(&self) -> PathBuf {
@@ -75,14 +78,6 @@ fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
         }
     }
     out
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
@@ -209,11 +204,7 @@ fn on_a_terminal_only_a_typed_yes_applies() {
     let before = tree(&p.local);
     let typed = |answer: &str, args: &str| -> Output {
         let mut child = Command::new("script")
-            .args([
-                "-qec",
-                &format!("{} {args}", env!("CARGO_BIN_EXE_m365mon")),
-                "/dev/null",
-            ])
+            .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
             .env("LOCALAPPDATA", &p.local)
             .env("XDG_DATA_HOME", &p.data)
             .env("XDG_CONFIG_HOME", &p.config)

@@ -1,6 +1,8 @@
 //! The lab seen from the wire: every fault mode observed with plain tokio/rustls clients,
 //! as the monitor (or any client) would observe it. Loopback only.
 
+mod support;
+
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use m365mon::catalog::{Catalog, Scheme};
@@ -11,7 +13,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CertificateError, ClientConfig, RootCertStore};
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,13 +26,7 @@ const ACTIVATION: &str = "activation.sls.microsoft.com";
 const CRL: &str = "crl.microsoft.com";
 
 fn scenario(latency_ms: u64, faults: Vec<Fault>) -> Scenario {
-    Scenario {
-        name: "test".into(),
-        description: String::new(),
-        latency_ms,
-        faults,
-        ..Default::default()
-    }
+    support::lab::scenario("test", latency_ms, faults)
 }
 
 fn fault(host: &str, mode: FaultMode) -> Fault {
@@ -38,9 +34,7 @@ fn fault(host: &str, mode: FaultMode) -> Fault {
 }
 
 async fn lab(s: Scenario) -> Lab {
-    Lab::start(s, &Catalog::builtin(), LabOptions::default())
-        .await
-        .expect("lab starts")
+    support::lab::start(s).await
 }
 
 fn addr(lab: &Lab, host: &str, scheme: Scheme) -> SocketAddr {
@@ -567,7 +561,7 @@ fn invalid_scenario_files_name_file_line_and_problem() {
         ("status_on_wrong_mode.toml", 6, &["`status` only applies"]),
         ("bad_toml.toml", 2, &["string"]),
     ];
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_scenarios");
+    let dir = support::files::repo("tests/invalid_scenarios");
     for (file, line, words) in cases {
         let path = dir.join(file);
         let err = Scenario::load(&path).unwrap_err();
@@ -583,7 +577,7 @@ fn invalid_scenario_files_name_file_line_and_problem() {
 
 #[test]
 fn demo_story_loads_and_resolve_accepts_a_path() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/story.toml");
+    let path = support::files::repo("demo/story.toml");
     let s = Scenario::resolve(path.to_str().unwrap()).unwrap();
     assert!(s.faults.iter().any(|f| f.after_secs.is_some()), "a timeline");
 }

@@ -4,72 +4,18 @@
 //!
 //! Needs root (namespaces, nftables). Elsewhere it prints why it skipped and passes.
 
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::bin::BIN;
+use support::netns::{have, is_root, Netns};
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// Removes the namespace and stops the lab even when the test fails.
-struct Netns {
-    name: String,
-    lab: Option<Child>,
-}
-
-impl Netns {
-    fn exec(&self, args: &[&str]) -> std::process::Output {
-        Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .args(args)
-            .output()
-            .expect("ip netns exec")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.lab.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
-    }
-}
-
+/// One `check` inside the namespace against the lab it runs: the report.
 fn check(ns: &Netns, state: &Path) -> Value {
-    let bin = env!("CARGO_BIN_EXE_m365mon");
-    let out = ns.exec(&[
-        bin,
-        "check",
-        "--lab-connect",
-        state.to_str().unwrap(),
-        "--format",
-        "json",
-        "--timeout",
-        "1",
-    ]);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    ns.check(&["--lab-connect", state.to_str().unwrap()])
 }
 
 #[test]
@@ -79,20 +25,17 @@ fn nftables_rule_blocks_exactly_one_endpoint() {
         return;
     }
     let name = format!("m365mon-fw-{}", std::process::id());
-    let status = Command::new("ip").args(["netns", "add", &name]).status().unwrap();
-    assert!(status.success(), "ip netns add failed");
-    let mut ns = Netns { name, lab: None };
+    let mut ns = Netns::add(name);
     assert!(ns.exec(&["ip", "link", "set", "lo", "up"]).status.success());
 
     let dir = tempfile::tempdir().unwrap();
     let state: PathBuf = dir.path().join("state.json");
-    let bin = env!("CARGO_BIN_EXE_m365mon");
     let child = Command::new("ip")
         .args([
             "netns",
             "exec",
             &ns.name,
-            bin,
+            BIN,
             "lab",
             "serve",
             "--scenario",

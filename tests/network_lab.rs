@@ -3,56 +3,37 @@
 //! that is off; a captive portal). Each finding must appear in its scenario and be absent
 //! in the healthy one, and proxy credentials must never reach any output.
 
-mod report_support;
+mod support;
 
-use report_support::{by_id, endpoints};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::bin;
+use support::lab::write_scenario;
+use support::report::{self, by_id, endpoints, fact, finding_ids};
 
-fn m365mon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_m365mon"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        // The machine's own proxy variables must not leak into these runs' expectations.
-        .env_remove("HTTPS_PROXY")
+/// The binary with `NO_COLOR=1` and none of the machine's proxy variables.
+fn command(args: &[&str]) -> Command {
+    let mut c = bin::command(args);
+    // The machine's own proxy variables must not leak into these runs' expectations.
+    c.env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")
         .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .output()
-        .expect("run m365mon")
+        .env_remove("all_proxy");
+    c
+}
+
+fn m365mon(args: &[&str]) -> Output {
+    bin::output(&mut command(args))
 }
 
 /// `check --lab <scenario> --format json`: exit code and report.
 fn check(scenario: &str) -> (i32, Value) {
-    let out = m365mon(&["check", "--lab", scenario, "--format", "json", "--timeout", "2"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "{scenario}: not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), v)
-}
-
-fn fact<'a>(check: &'a Value, key: &str) -> Option<&'a str> {
-    check["facts"]
-        .as_array()?
-        .iter()
-        .find(|f| f[0] == key)
-        .and_then(|f| f[1].as_str())
-}
-
-fn finding_ids(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
+    report::run_check(
+        &mut command(&["check", "--lab", scenario, "--format", "json", "--timeout", "2"]),
+        scenario,
+    )
 }
 
 const NETWORK_CHECKS: [&str; 5] = [
@@ -327,16 +308,6 @@ fn captive_portal_fails_the_connectivity_indicator() {
     );
 }
 
-fn write_scenario(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
-        format!("name = \"{name}\"\ndescription = \"test\"\n{body}"),
-    )
-    .unwrap();
-    path
-}
-
 /// A proxy that needs credentials, and a state file that carries them: the probes log in
 /// and pass, and the password shows in no report format, on stdout or stderr.
 #[test]
@@ -384,7 +355,7 @@ fn proxy_credentials_never_reach_any_output() {
 fn state_file_carries_the_proxy_and_pac_url() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_m365mon"))
+    let mut serve = Command::new(bin::BIN)
         .args([
             "lab",
             "serve",

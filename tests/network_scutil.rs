@@ -1,15 +1,14 @@
 //! macOS proxy settings: `scutil --proxy` output (captured from real machines' shapes) read
 //! into the same settings the other sources give, and the routes they lead to.
 
+mod support;
+
 use m365mon::platform::proxy::{parse_scutil, ProxySetting};
 use m365mon::route::discovery::settings_of;
 use m365mon::route::RouteSettings;
 
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/scutil")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    support::files::read_fixture("fixtures/scutil", name)
 }
 
 #[test]

@@ -2,12 +2,14 @@
 //! route each endpoint gets, a PAC file that loops forever (stopped by the time limit),
 //! one that throws, and name lookups answered by a real DNS server (the lab's).
 
+mod support;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use m365mon::catalog::{Catalog, Endpoint, Scheme};
-use m365mon::lab::{Lab, LabOptions, Scenario};
+use m365mon::catalog::{Endpoint, Scheme};
+use m365mon::lab::Scenario;
 use m365mon::probe::{Dns, DnsChoice};
 use m365mon::route::pac::sandbox::{self as engine, Environment, PacError};
 use m365mon::route::pac::{self, parse_answer, CALL_LIMIT};
@@ -32,10 +34,7 @@ impl Network for Resolver {
 }
 
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/pac")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    support::files::read_fixture("fixtures/pac", name)
 }
 
 /// Thursday 26 November 2026, at `hour`:00 local time.
@@ -237,13 +236,7 @@ fn a_pac_file_that_throws_names_the_error() {
 /// the script again with the answers.
 #[tokio::test]
 async fn names_are_resolved_by_the_sweeps_resolver() {
-    let lab = Lab::start(
-        Scenario::builtin("healthy").unwrap(),
-        &Catalog::builtin(),
-        LabOptions::default(),
-    )
-    .await
-    .unwrap();
+    let lab = support::lab::start(Scenario::builtin("healthy").unwrap()).await;
     let resolver = Dns::new(&DnsChoice::Server(lab.state().dns), Duration::from_secs(2)).unwrap();
     let script = r#"
         function FindProxyForURL(url, host) {
@@ -269,7 +262,7 @@ async fn names_are_resolved_by_the_sweeps_resolver() {
 
 #[test]
 fn every_fixture_loads() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pac");
+    let dir = support::files::repo("tests/fixtures/pac");
     let mut seen = HashMap::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

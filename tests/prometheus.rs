@@ -7,24 +7,25 @@
 //! Needs /usr/bin/prometheus (Debian package `prometheus`); skipped with a message when
 //! it is absent. Loopback only.
 
-mod serve_support;
+mod support;
 
 use m365mon::lab::FaultMode;
 use m365mon::serve::{Access, Server};
 use serde_json::Value;
-use serve_support::*;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::http::{free_port, http_get};
+use support::serve::*;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 const PROMTOOL: &str = "/usr/bin/promtool";
 const TOKEN: &str = "prometheus-test-token-0123456789";
 
 fn contrib(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib").join(rel)
+    support::files::repo("contrib").join(rel)
 }
 
 /// The Prometheus process; killed when the test ends, however it ends.

@@ -1,14 +1,17 @@
 //! The resolvers check against real DNS servers on loopback: the lab's (healthy, and with
 //! its DNS fault modes) and a socket that takes queries and never answers.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use m365mon::catalog::Catalog;
 use m365mon::checks::resolvers::{self, Answer, Resolver, ResolverList};
-use m365mon::engine::plan::SweepPlan;
-use m365mon::lab::{Fault, FaultMode, Lab, LabOptions, Scenario};
-use m365mon::model::{CheckResult, Status};
+use m365mon::engine::SweepPlan;
+use m365mon::lab::{Fault, FaultMode, Lab, Scenario};
+use m365mon::model::Status;
+use support::results::fact;
 
 const TIMEOUT: Duration = Duration::from_millis(800);
 
@@ -19,22 +22,7 @@ fn scenario(faults: Vec<Fault>) -> Scenario {
 }
 
 async fn lab_plan(faults: Vec<Fault>) -> (Lab, SweepPlan) {
-    let catalog = Catalog::builtin();
-    let lab = Lab::start(scenario(faults), &catalog, LabOptions::default())
-        .await
-        .expect("lab starts");
-    let settings = m365mon::engine::session::lab_settings(lab.state(), TIMEOUT, 8).expect("lab settings");
-    let mut plan = SweepPlan::new(catalog.endpoints.clone(), settings);
-    plan.checks.lab = true;
-    (lab, plan)
-}
-
-fn fact<'a>(r: &'a CheckResult, key: &str) -> &'a str {
-    r.facts
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key} in {:#?}", r.facts))
+    support::lab::lab_plan(scenario(faults), Catalog::builtin().endpoints, TIMEOUT).await
 }
 
 #[tokio::test]

@@ -2,16 +2,17 @@
 //! exporter in front of its monitor, and the remote view reading it back; and the token
 //! rule, from the outside.
 
-mod serve_support;
+mod support;
 
 use m365mon::engine::{EventKind, MonitorHandle, Snapshot};
 use m365mon::lab::FaultMode;
 use m365mon::model::{Cause, CheckKind, CheckResult, Status};
 use m365mon::remote::{self, RemoteError};
 use m365mon::serve::{Access, Server};
-use serve_support::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::http::http_get;
+use support::serve::*;
 use tokio::sync::{mpsc, oneshot, watch};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,15 +1,15 @@
 //! `watch --jsonl` end to end: a consumer reads the stream line by line, over a real
 //! socket, while a lab fault on the activation endpoint comes and goes.
 
-mod serve_support;
+mod support;
 
 use m365mon::lab::FaultMode;
 use serde_json::Value;
-use serve_support::*;
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::serve::*;
 use tokio::sync::oneshot;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,8 @@
 //! speak TLS 1.2 and 1.3), and a server started here that speaks TLS 1.3 only — the case
 //! this check exists for: the normal probe passes with TLS 1.3 while TLS 1.2 fails.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,39 +16,18 @@ use tokio::net::TcpListener;
 
 use m365mon::catalog::{Catalog, Endpoint, Scheme};
 use m365mon::checks::tls_handshake;
-use m365mon::engine::plan::{run_sweep, SweepPlan};
-use m365mon::lab::{Lab, LabOptions, Scenario};
-use m365mon::model::{CheckResult, Status};
+use m365mon::engine::{run_sweep, SweepPlan};
+use m365mon::lab::{Lab, Scenario};
+use m365mon::model::Status;
 use m365mon::probe::trust::{self, Trust};
+use support::results::{fact, find};
 
 const TIMEOUT: Duration = Duration::from_secs(2);
 const HOST: &str = "login.microsoftonline.com";
 
 async fn lab_plan(endpoints: Vec<Endpoint>) -> (Lab, SweepPlan) {
-    let catalog = Catalog::builtin();
     let scenario = Scenario::builtin("healthy").expect("the healthy scenario");
-    let lab = Lab::start(scenario, &catalog, LabOptions::default())
-        .await
-        .expect("lab starts");
-    let settings = m365mon::engine::session::lab_settings(lab.state(), TIMEOUT, 8).expect("lab settings");
-    let mut plan = SweepPlan::new(endpoints, settings);
-    plan.checks.lab = true;
-    (lab, plan)
-}
-
-fn fact<'a>(r: &'a CheckResult, key: &str) -> &'a str {
-    r.facts
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key} in {:#?}", r.facts))
-}
-
-fn find<'a>(checks: &'a [CheckResult], id: &str) -> &'a CheckResult {
-    checks
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no {id}"))
+    support::lab::lab_plan(scenario, endpoints, TIMEOUT).await
 }
 
 #[tokio::test]

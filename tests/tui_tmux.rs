@@ -4,9 +4,12 @@
 //!
 //! Needs tmux; skips with a printed reason where it is missing.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+use support::bin::BIN;
 
 fn have_tmux() -> bool {
     Command::new("tmux")
@@ -108,7 +111,7 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
     let scenario = write_scenario(dir.path());
     let export = dir.path().join("export");
     std::fs::create_dir(&export).unwrap();
-    let bin = env!("CARGO_BIN_EXE_m365mon");
+    let bin = BIN;
     let d = dir.path().display();
     let cmd = format!(
         "stty -g > {d}/before; {bin} --lab {} --interval 1 --timeout 1 --export-dir {}; echo $? > {d}/exit; stty -g > {d}/after; sleep 60",
@@ -246,7 +249,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
     for signal in ["TERM", "HUP"] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
-        let bin = env!("CARGO_BIN_EXE_m365mon");
+        let bin = BIN;
         let cmd = format!(
             "stty -g > {d}/before; {bin} --lab healthy --interval 1 & echo $! > {d}/pid; wait $!; stty -g > {d}/after; sleep 60"
         );
@@ -293,7 +296,7 @@ fn a_dead_terminal_ends_the_monitor() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
-    let bin = env!("CARGO_BIN_EXE_m365mon");
+    let bin = BIN;
     let tmux = Tmux::new("dead");
     let cmd = format!("echo $$ > {d}/pid; exec {bin} --lab healthy --interval 1");
     tmux.run(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", &cmd]);

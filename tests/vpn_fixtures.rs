@@ -2,18 +2,19 @@
 //! `scutil --nwi` / `netstat -rn` text for macOS (`tests/fixtures/vpn/`), evaluated with
 //! endpoint results that resolved to real Microsoft 365 addresses. Runs on any OS.
 
+mod support;
+
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use m365mon::checks::vpn;
 use m365mon::model::{CheckKind, CheckResult, StageName, StageResult, Status};
 use m365mon::platform::net::NetFacts;
 use m365mon::platform::{net_linux, net_macos};
+use support::results::fact;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/vpn")
-        .join(name)
+    support::files::fixture("fixtures/vpn", name)
 }
 
 /// Endpoint results as a sweep leaves them: a passing `dns` stage with the addresses.
@@ -57,14 +58,6 @@ fn linux(name: &str) -> NetFacts {
 fn macos(name: &str) -> NetFacts {
     let read = |f: &str| std::fs::read_to_string(fixture(name).join(f)).unwrap();
     net_macos::facts_from(&read("scutil-nwi.txt"), &read("netstat-rn.txt"))
-}
-
-fn fact<'a>(r: &'a CheckResult, key: &str) -> &'a str {
-    r.facts
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key} in {:#?}", r.facts))
 }
 
 fn keys(r: &CheckResult) -> (Status, &str, &str, &str) {

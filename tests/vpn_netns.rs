@@ -9,81 +9,23 @@
 //!
 //! Needs root (namespaces). Elsewhere it prints why it skipped and passes.
 
+mod support;
+
 use serde_json::Value;
-use std::process::Command;
+use support::netns::{have, is_root, Netns};
+use support::report;
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// Removes the namespace (and everything in it) even when the test fails.
-struct Netns(String);
-
+// The namespace itself (removed, with everything in it, even when the test fails) is
+// `support::netns::Netns`; these are what this test asks of it.
 impl Netns {
-    fn ip(&self, args: &str) {
-        let out = Command::new("ip")
-            .args(["-n", &self.0])
-            .args(args.split_whitespace())
-            .output()
-            .expect("run ip");
-        assert!(
-            out.status.success(),
-            "ip -n {} {args}: {}",
-            self.0,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
     /// Runs `check` once inside the namespace against a lab scenario: the whole report.
     fn report(&self, scenario: &str) -> Value {
-        let bin = env!("CARGO_BIN_EXE_m365mon");
-        let out = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.0,
-                bin,
-                "check",
-                "--lab",
-                scenario,
-                "--format",
-                "json",
-                "--timeout",
-                "1",
-            ])
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("ip netns exec m365mon");
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{e}: {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        self.check(&["--lab", scenario])
     }
 
     /// Runs the monitor once inside the namespace and returns the `network:vpn` result.
     fn vpn_check(&self) -> Value {
-        self.report("healthy")["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "network:vpn")
-            .expect("network:vpn in the report")
-            .clone()
+        report::by_id(&self.report("healthy"), "network:vpn").clone()
     }
 
     /// A new namespace with loopback up, or `None` (with the reason printed) where
@@ -93,27 +35,14 @@ impl Netns {
             eprintln!("skipped: needs Linux, root and ip (network namespaces; runs in CI as root)");
             return None;
         }
-        let ns = Netns(format!("m365mon-{tag}-{}", std::process::id()));
-        let status = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
-        assert!(status.success(), "ip netns add failed");
+        let ns = Netns::add(format!("m365mon-{tag}-{}", std::process::id()));
         ns.ip("link set lo up");
         Some(ns)
     }
 }
 
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
 fn fact(check: &Value, key: &str) -> String {
-    check["facts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f[0] == key)
-        .and_then(|f| f[1].as_str())
+    report::fact(check, key)
         .unwrap_or_else(|| panic!("no fact {key} in {check}"))
         .to_string()
 }
