@@ -398,61 +398,73 @@ fn free(matches: &ArgMatches, id: &str) -> bool {
 }
 
 /// Fills from the file every setting that neither the command line nor the environment
-/// gave. `matches` are the ones `cli` was built from.
+/// gave, in the option groups the command takes ([`Cli::scope_mut`]); the file's other
+/// keys are checked but not used. `matches` are the ones `cli` was built from: an option
+/// may be given before the subcommand (the top level's matches) or after it.
 pub fn apply(cli: &mut Cli, matches: &ArgMatches, file: &ConfigFile) {
-    let free = |id: &str| free(matches, id);
-    let t = &mut cli.target;
-    let m = &mut cli.monitor;
-    if let (true, Some(v)) = (free("interval"), file.interval) {
-        m.interval = v;
-    }
-    if let (true, Some(v)) = (free("timeout"), file.timeout) {
-        t.timeout = v;
-    }
-    if let (true, Some(v)) = (free("theme"), &file.theme) {
-        m.theme = Some(v.clone());
-    }
-    if let (true, Some(v)) = (free("endpoints"), &file.endpoints) {
-        t.endpoints = Some(v.clone());
-    }
-    if let (true, Some(v)) = (free("ms_endpoints"), &file.ms_endpoints) {
-        t.ms_endpoints = Some(v.clone());
+    let own = crate::cli::leaf(matches).map_or(matches, |(_, own)| own);
+    let free = |id: &str| free(matches, id) && free(own, id);
+    let scope = cli.scope_mut();
+    if let Some(c) = scope.catalog {
+        if let (true, Some(v)) = (free("endpoints"), &file.endpoints) {
+            c.endpoints = Some(v.clone());
+        }
+        if let (true, Some(v)) = (free("ms_endpoints"), &file.ms_endpoints) {
+            c.ms_endpoints = Some(v.clone());
+        }
+        if let (true, Some(v)) = (free("instance"), file.instance) {
+            c.instance = v;
+        }
     }
     // `lab` and `lab-connect` are one choice: what the user picked replaces the file's
     // choice as a whole, whichever of the two each side names.
-    if free("lab") && free("lab_connect") {
-        if let Some(v) = &file.lab {
-            t.lab = Some(v.clone());
+    if let Some(l) = scope.lab_target {
+        if free("lab") && free("lab_connect") {
+            if let Some(v) = &file.lab {
+                l.lab = Some(v.clone());
+            }
+            if let Some(v) = &file.lab_connect {
+                l.lab_connect = Some(v.clone());
+            }
         }
-        if let Some(v) = &file.lab_connect {
-            t.lab_connect = Some(v.clone());
+    }
+    if let Some(p) = scope.probe {
+        if let (true, Some(v)) = (free("timeout"), file.timeout) {
+            p.timeout = v;
+        }
+        if let (true, Some(v)) = (free("dns_server"), file.dns_server) {
+            p.dns_server = Some(v);
+        }
+        if let (true, Some(v)) = (free("ca_files"), &file.ca_files) {
+            p.ca_files = v.clone();
+        }
+        if let (true, Some(v)) = (free("concurrency"), file.concurrency) {
+            p.concurrency = v;
+        }
+        if let (true, Some(v)) = (free("domain"), &file.domain) {
+            p.domain = Some(v.clone());
+        }
+        // Like the lab: a proxy or PAC file given by the user replaces the file's routing.
+        if free("proxy") && free("pac_url") {
+            if let Some(v) = &file.proxy {
+                p.proxy = Some(v.clone());
+            }
+            if let Some(v) = &file.pac_url {
+                p.pac_url = Some(v.clone());
+            }
         }
     }
-    if let (true, Some(v)) = (free("dns_server"), file.dns_server) {
-        t.dns_server = Some(v);
-    }
-    if let (true, Some(v)) = (free("ca_files"), &file.ca_files) {
-        t.ca_files = v.clone();
-    }
-    if let (true, Some(v)) = (free("concurrency"), file.concurrency) {
-        t.concurrency = v;
-    }
-    if let (true, Some(v)) = (free("export_dir"), &file.export_dir) {
-        m.export_dir = Some(v.clone());
-    }
-    if let (true, Some(v)) = (free("domain"), &file.domain) {
-        t.domain = Some(v.clone());
-    }
-    if let (true, Some(v)) = (free("instance"), file.instance) {
-        t.instance = v;
-    }
-    // Like the lab: a proxy or PAC file given by the user replaces the file's routing.
-    if free("proxy") && free("pac_url") {
-        if let Some(v) = &file.proxy {
-            t.proxy = Some(v.clone());
+    if let Some(p) = scope.poll {
+        if let (true, Some(v)) = (free("interval"), file.interval) {
+            p.interval = v;
         }
-        if let Some(v) = &file.pac_url {
-            t.pac_url = Some(v.clone());
+    }
+    if let Some(d) = scope.display {
+        if let (true, Some(v)) = (free("theme"), &file.theme) {
+            d.theme = Some(v.clone());
+        }
+        if let (true, Some(v)) = (free("export_dir"), &file.export_dir) {
+            d.export_dir = Some(v.clone());
         }
     }
 }

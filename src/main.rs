@@ -2,7 +2,7 @@
 //! right consumer (live monitor, `check`, lab, lookups). Exit codes follow the
 //! monitoring-plugin convention: 0 pass, 1 warnings, 2 failures, 3 could not run.
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use m365mon::catalog::Catalog;
 use m365mon::cli::{
-    Cli, Command, ConfigCommand, LabCommand, ListFormat, LogLevel, RemediationCommand, ReportFormat,
+    CatalogArgs, Cli, Command, ConfigCommand, DisplayArgs, LabCommand, ListFormat, LiveArgs, LogLevel,
+    PollArgs, RemediationCommand, ReportArgs, ReportFormat, TargetArgs, TokenArgs,
 };
 use m365mon::diagnosis::{explain, remediation};
 use m365mon::engine::monitor::{self, State};
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
 /// `--log-file`: appends to the file (created if missing). Without it nothing is logged,
 /// so the TUI's screen is never written over.
 fn start_log(cli: &Cli) -> Result<(), String> {
-    let Some(path) = &cli.monitor.log_file else {
+    let Some(path) = &cli.log.log_file else {
         return Ok(());
     };
     let file = std::fs::OpenOptions::new()
@@ -55,7 +56,7 @@ fn start_log(cli: &Cli) -> Result<(), String> {
         .append(true)
         .open(path)
         .map_err(|e| format!("--log-file {}: {e}", path.display()))?;
-    let level = match cli.monitor.log_level {
+    let level = match cli.log.log_level {
         LogLevel::Error => tracing::Level::ERROR,
         LogLevel::Warn => tracing::Level::WARN,
         LogLevel::Info => tracing::Level::INFO,
@@ -84,7 +85,7 @@ fn parse() -> Result<Cli, ExitCode> {
         }
     };
     let matches = Cli::command().try_get_matches().map_err(usage)?;
-    let mut cli = Cli::from_arg_matches(&matches).map_err(usage)?;
+    let mut cli = Cli::from_matches(&matches).map_err(usage)?;
     // `config path` and `config template` must work even when the file is broken.
     if matches!(
         cli.command,
@@ -105,36 +106,43 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(COULD_NOT_RUN)
 }
 
-fn session_options(cli: &Cli) -> SessionOptions {
-    let t = &cli.target;
+fn session_options(target: &TargetArgs) -> SessionOptions {
+    let (c, l, p) = (&target.catalog, &target.lab_target, &target.probe);
     SessionOptions {
-        endpoints: t.endpoints.clone(),
-        ms_endpoints: t.ms_endpoints.clone(),
-        lab: t.lab.clone(),
-        lab_connect: t.lab_connect.clone(),
-        timeout: Duration::from_secs_f64(t.timeout),
-        dns_server: t.dns_server,
-        ca_files: t.ca_files.clone(),
-        concurrency: t.concurrency as usize,
-        proxy: t.proxy.clone(),
-        pac_url: t.pac_url.clone(),
-        domain: t.domain.clone(),
-        instance: t.instance,
+        endpoints: c.endpoints.clone(),
+        ms_endpoints: c.ms_endpoints.clone(),
+        lab: l.lab.clone(),
+        lab_connect: l.lab_connect.clone(),
+        timeout: Duration::from_secs_f64(p.timeout),
+        dns_server: p.dns_server,
+        ca_files: p.ca_files.clone(),
+        concurrency: p.concurrency as usize,
+        proxy: p.proxy.clone(),
+        pac_url: p.pac_url.clone(),
+        domain: p.domain.clone(),
+        instance: c.instance,
     }
 }
 
 async fn dispatch(cli: Cli) -> ExitCode {
     match &cli.command {
-        None | Some(Command::Monitor) => live(&cli).await,
-        Some(Command::Check {
-            format,
-            quiet,
-            redact,
-        }) => check(&cli, *format, *quiet, *redact).await,
-        Some(Command::Endpoints { format }) => endpoints(&cli, *format),
-        Some(Command::Serve { listen }) => serve(&cli, *listen).await,
-        Some(Command::Attach { url }) => attach(&cli, url).await,
-        Some(Command::Watch { jsonl }) => watch(&cli, *jsonl).await,
+        None => live(&cli.live).await,
+        Some(Command::Monitor(args)) => live(args).await,
+        Some(Command::Check { target, report }) => check(target, report).await,
+        Some(Command::Endpoints { catalog, list }) => endpoints(catalog, list.format),
+        Some(Command::Serve {
+            listen,
+            target,
+            poll,
+            token,
+        }) => serve(target, poll, token, *listen).await,
+        Some(Command::Attach {
+            url,
+            poll,
+            display,
+            token,
+        }) => attach(poll, display, token, url).await,
+        Some(Command::Watch { jsonl, target, poll }) => watch(target, poll, *jsonl).await,
         Some(Command::Config { command }) => {
             match command {
                 ConfigCommand::Template => m365mon::out!("{}", config::template()),
@@ -166,15 +174,16 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 state_file,
                 dir,
                 privileged_ports,
+                catalog,
             } => {
                 let scenario = match Scenario::resolve(scenario) {
                     Ok(s) => s,
                     Err(e) => return fail(e),
                 };
                 let catalog = match Catalog::load(
-                    cli.target.instance,
-                    cli.target.endpoints.as_deref(),
-                    cli.target.ms_endpoints.as_deref(),
+                    catalog.instance,
+                    catalog.endpoints.as_deref(),
+                    catalog.ms_endpoints.as_deref(),
                 ) {
                     Ok(c) => c,
                     Err(e) => return fail(e),
@@ -191,9 +200,9 @@ async fn dispatch(cli: Cli) -> ExitCode {
             }
         },
         Some(Command::Remediation {
-            command: RemediationCommand::List { format },
+            command: RemediationCommand::List { list },
         }) => {
-            match format {
+            match list.format {
                 ListFormat::Text => m365mon::out!("{}", remediation::list_text()),
                 ListFormat::Json => m365mon::outln!("{}", pretty(&remediation::list_json())),
             }
@@ -203,24 +212,24 @@ async fn dispatch(cli: Cli) -> ExitCode {
             id,
             allow_fixes,
             yes,
-            format,
+            list,
         }) => ExitCode::from(fix::command::fix(
             id.as_deref(),
             *allow_fixes,
             *yes,
-            *format == ListFormat::Json,
+            list.format == ListFormat::Json,
         )),
         Some(Command::Undo { id, list, yes }) => {
             ExitCode::from(fix::command::undo_command(id.as_deref(), *list, *yes))
         }
-        Some(Command::Explain { code, format }) => {
+        Some(Command::Explain { code, list }) => {
             let parsed = match explain::parse_code(code) {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
             match explain::explain(parsed) {
                 Some(x) => {
-                    match format {
+                    match list.format {
                         ListFormat::Text => m365mon::out!("{}", explain::render_text(&x)),
                         ListFormat::Json => {
                             m365mon::outln!("{}", pretty(&serde_json::to_value(&x).unwrap_or_default()))
@@ -241,11 +250,11 @@ fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
+fn endpoints(args: &CatalogArgs, format: ListFormat) -> ExitCode {
     let catalog = match Catalog::load(
-        cli.target.instance,
-        cli.target.endpoints.as_deref(),
-        cli.target.ms_endpoints.as_deref(),
+        args.instance,
+        args.endpoints.as_deref(),
+        args.ms_endpoints.as_deref(),
     ) {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -289,7 +298,7 @@ fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
                 );
             }
             let probed = catalog.probed().count();
-            let cloud = cli.target.instance;
+            let cloud = args.instance;
             let _ = writeln!(
                 out,
                 "{} endpoints, {} probed, {} listed only; cloud {} (Microsoft's list: {})",
@@ -304,15 +313,21 @@ fn endpoints(cli: &Cli, format: ListFormat) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn check(cli: &Cli, format: ReportFormat, quiet: bool, redact: bool) -> ExitCode {
-    let session = match Session::prepare(&session_options(cli)).await {
+async fn check(target: &TargetArgs, report: &ReportArgs) -> ExitCode {
+    let &ReportArgs {
+        format,
+        quiet,
+        redact,
+    } = report;
+    let session = match Session::prepare(&session_options(target)).await {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
     let (checks, sweep_ms) = run_sweep(&session.plan).await;
+    // One sweep, so no interval: the state gets the default one, which no report shows.
     let mut state = State::new(
         session.host.clone(),
-        Duration::from_secs_f64(cli.monitor.interval),
+        Duration::from_secs_f64(m365mon::cli::DEFAULT_INTERVAL_SECS),
     );
     state.apply(checks, sweep_ms);
     let snapshot = &state.snapshot;
@@ -341,23 +356,23 @@ async fn check(cli: &Cli, format: ReportFormat, quiet: bool, redact: bool) -> Ex
     ExitCode::from(snapshot.status().exit_code() as u8)
 }
 
-async fn live(cli: &Cli) -> ExitCode {
+async fn live(args: &LiveArgs) -> ExitCode {
     // A bad theme is an error before the screen opens; an explicit --theme wins over NO_COLOR.
-    let theme = match tui::theme::Theme::from_cli(cli.monitor.theme.as_deref()) {
+    let theme = match tui::theme::Theme::from_cli(args.display.theme.as_deref()) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
     if !tui::stdout_is_terminal() {
         return fail("standard output is not a terminal, so the live monitor cannot run here. For a one-shot report use `m365mon check` (or `m365mon check --format json`).");
     }
-    let polling = match Polling::start(cli).await {
+    let polling = match Polling::start(&args.target, &args.poll).await {
         Ok(p) => p,
         Err(code) => return code,
     };
     let mon = &polling.monitor;
     let shutdown = shutdown_flag();
-    let export_dir = cli
-        .monitor
+    let export_dir = args
+        .display
         .export_dir
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
@@ -369,10 +384,10 @@ async fn live(cli: &Cli) -> ExitCode {
     // The exporter beside the TUI: bound before the screen opens, so a taken port or a bad
     // token is an error on a normal terminal. Its ready line goes nowhere (the TUI owns the
     // screen); a generated token is refused here for that reason: one must be given.
-    let metrics = match cli.monitor.metrics_listen {
+    let metrics = match args.metrics.metrics_listen {
         None => None,
         Some(listen) => {
-            let (access, generated) = match exporter::auth::access_for(&listen, cli.monitor.token.clone()) {
+            let (access, generated) = match exporter::auth::access_for(&listen, args.token.token.clone()) {
                 Ok(a) => a,
                 Err(e) => return fail(format!("--metrics-listen: {e}")),
             };
@@ -440,9 +455,9 @@ struct Polling {
 }
 
 impl Polling {
-    async fn start(cli: &Cli) -> Result<Polling, ExitCode> {
-        let session = Session::prepare(&session_options(cli)).await.map_err(fail)?;
-        let interval = Duration::from_secs_f64(cli.monitor.interval);
+    async fn start(target: &TargetArgs, poll: &PollArgs) -> Result<Polling, ExitCode> {
+        let session = Session::prepare(&session_options(target)).await.map_err(fail)?;
+        let interval = Duration::from_secs_f64(poll.interval);
         let monitor = monitor::start(session.plan.clone(), session.host.clone(), interval);
         Ok(Polling { session, monitor })
     }
@@ -472,20 +487,19 @@ fn shutdown_flag() -> Arc<AtomicBool> {
 
 /// `m365mon serve`: polls like the monitor, without a terminal; serves /metrics and the
 /// state as JSON until interrupted.
-async fn serve(cli: &Cli, listen: std::net::SocketAddr) -> ExitCode {
-    let polling = match Polling::start(cli).await {
+async fn serve(
+    target: &TargetArgs,
+    poll: &PollArgs,
+    token: &TokenArgs,
+    listen: std::net::SocketAddr,
+) -> ExitCode {
+    let polling = match Polling::start(target, poll).await {
         Ok(p) => p,
         Err(code) => return code,
     };
     let mon = &polling.monitor;
     let stop = shutdown_flag();
-    let result = exporter::serve(
-        mon.handle.clone(),
-        listen,
-        cli.monitor.token.clone(),
-        wait_for(stop),
-    )
-    .await;
+    let result = exporter::serve(mon.handle.clone(), listen, token.token.clone(), wait_for(stop)).await;
     polling.stop().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -494,23 +508,23 @@ async fn serve(cli: &Cli, listen: std::net::SocketAddr) -> ExitCode {
 }
 
 /// `m365mon attach URL`: the live monitor on a remote `serve`, read-only.
-async fn attach(cli: &Cli, url: &str) -> ExitCode {
-    let theme = match tui::theme::Theme::from_cli(cli.monitor.theme.as_deref()) {
+async fn attach(poll: &PollArgs, display: &DisplayArgs, token: &TokenArgs, url: &str) -> ExitCode {
+    let theme = match tui::theme::Theme::from_cli(display.theme.as_deref()) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
     if !tui::stdout_is_terminal() {
         return fail("standard output is not a terminal, so the monitor cannot open here. To read the remote state as JSON: curl URL/api/state");
     }
-    let interval = Duration::from_secs_f64(cli.monitor.interval.min(5.0));
-    let remote = match remote::attach(url, cli.monitor.token.clone(), interval).await {
+    let interval = Duration::from_secs_f64(poll.interval.min(5.0));
+    let remote = match remote::attach(url, token.token.clone(), interval).await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
     let shutdown = shutdown_flag();
     let opts = tui::TuiOptions {
         theme,
-        export_dir: cli.monitor.export_dir.clone().unwrap_or_else(|| ".".into()),
+        export_dir: display.export_dir.clone().unwrap_or_else(|| ".".into()),
         read_only: true,
     };
     let handle = remote.handle.clone();
@@ -524,8 +538,8 @@ async fn attach(cli: &Cli, url: &str) -> ExitCode {
 }
 
 /// `m365mon watch [--jsonl]`: a line per sweep and per state change on standard output.
-async fn watch(cli: &Cli, jsonl: bool) -> ExitCode {
-    let polling = match Polling::start(cli).await {
+async fn watch(target: &TargetArgs, poll: &PollArgs, jsonl: bool) -> ExitCode {
+    let polling = match Polling::start(target, poll).await {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -3,7 +3,7 @@
 //! Its own test binary (one test), because environment variables are process-wide and
 //! other tests parse the command line too.
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::CommandFactory;
 use m365mon::cli::Cli;
 use m365mon::config;
 
@@ -20,20 +20,20 @@ fn environment_sits_between_the_command_line_and_the_file() {
 
     let apply = |args: &[&str]| {
         let matches = Cli::command().try_get_matches_from(args).unwrap();
-        let mut cli = Cli::from_arg_matches(&matches).unwrap();
+        let mut cli = Cli::from_matches(&matches).unwrap();
         config::apply(&mut cli, &matches, &file);
         cli
     };
     let cli = apply(&["m365mon", "--interval", "1"]);
-    assert_eq!(cli.monitor.interval, 1.0, "command line over environment");
-    assert_eq!(cli.target.timeout, 4.0, "environment over file");
-    assert_eq!(cli.target.concurrency, 3, "file over default");
+    assert_eq!(cli.live.poll.interval, 1.0, "command line over environment");
+    assert_eq!(cli.live.target.probe.timeout, 4.0, "environment over file");
+    assert_eq!(cli.live.target.probe.concurrency, 3, "file over default");
 
     std::env::remove_var("M365MON_TIMEOUT");
     std::env::remove_var("M365MON_INTERVAL");
     let cli = apply(&["m365mon"]);
     assert_eq!(
-        (cli.target.timeout, cli.monitor.interval),
+        (cli.live.target.probe.timeout, cli.live.poll.interval),
         (7.0, 9.0),
         "file once the environment is gone"
     );

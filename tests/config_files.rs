@@ -3,8 +3,8 @@
 
 mod support;
 
-use clap::{CommandFactory, FromArgMatches};
-use m365mon::cli::Cli;
+use clap::CommandFactory;
+use m365mon::cli::{Cli, Command};
 use m365mon::config::{self, ConfigFile};
 use std::path::{Path, PathBuf};
 
@@ -118,7 +118,7 @@ fn a_named_file_must_exist_and_an_absent_default_is_fine() {
 
 fn parse_cli(args: &[&str]) -> (Cli, clap::ArgMatches) {
     let matches = Cli::command().try_get_matches_from(args).unwrap();
-    let cli = Cli::from_arg_matches(&matches).unwrap();
+    let cli = Cli::from_matches(&matches).unwrap();
     (cli, matches)
 }
 
@@ -136,55 +136,105 @@ fn the_file_fills_defaults_and_relative_paths_follow_it() {
     let file = good_file(dir.path());
     let (mut cli, matches) = parse_cli(&["m365mon"]);
     config::apply(&mut cli, &matches, &file);
+    let (live, probe) = (&cli.live, &cli.live.target.probe);
     assert_eq!(
-        (cli.monitor.interval, cli.target.timeout, cli.target.concurrency),
+        (live.poll.interval, probe.timeout, probe.concurrency),
         (2.0, 7.0, 4)
     );
-    assert_eq!(cli.monitor.theme.as_deref(), Some("light"));
-    assert_eq!(cli.target.dns_server, Some("10.1.1.1:5353".parse().unwrap()));
-    assert_eq!(cli.target.ca_files, [dir.path().join("corp.pem")]);
-    assert_eq!(cli.target.endpoints, Some(dir.path().join("catalog.toml")));
-    assert_eq!(cli.monitor.export_dir, Some(dir.path().join("reports")));
-    assert_eq!(cli.target.lab.as_deref(), Some("healthy"));
+    assert_eq!(live.display.theme.as_deref(), Some("light"));
+    assert_eq!(probe.dns_server, Some("10.1.1.1:5353".parse().unwrap()));
+    assert_eq!(probe.ca_files, [dir.path().join("corp.pem")]);
+    assert_eq!(
+        live.target.catalog.endpoints,
+        Some(dir.path().join("catalog.toml"))
+    );
+    assert_eq!(live.display.export_dir, Some(dir.path().join("reports")));
+    assert_eq!(live.target.lab_target.lab.as_deref(), Some("healthy"));
 }
 
 #[test]
 fn the_command_line_wins_over_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = good_file(dir.path());
-    // Global flags given after the subcommand count as given, too.
-    let (mut cli, matches) = parse_cli(&[
-        "m365mon",
-        "check",
-        "--timeout",
-        "1",
-        "--ca-file",
-        "/given.pem",
-        "--concurrency",
-        "32",
-        "--lab-connect",
-        "/tmp/state.json",
-    ]);
+    // Options given after the subcommand, and before it, count as given.
+    for args in [
+        &[
+            "m365mon",
+            "check",
+            "--timeout",
+            "1",
+            "--ca-file",
+            "/given.pem",
+            "--concurrency",
+            "32",
+            "--lab-connect",
+            "/tmp/state.json",
+        ][..],
+        &[
+            "m365mon",
+            "--timeout",
+            "1",
+            "--ca-file",
+            "/given.pem",
+            "check",
+            "--concurrency",
+            "32",
+            "--lab-connect",
+            "/tmp/state.json",
+        ],
+    ] {
+        let (mut cli, matches) = parse_cli(args);
+        config::apply(&mut cli, &matches, &file);
+        let Some(Command::Check { target, .. }) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(target.probe.timeout, 1.0, "{args:?}");
+        assert_eq!(
+            target.probe.ca_files,
+            [PathBuf::from("/given.pem")],
+            "a list from the flags replaces the file's"
+        );
+        assert_eq!(
+            target.probe.concurrency, 32,
+            "a flag equal to the default still wins"
+        );
+        assert_eq!(
+            target.probe.dns_server,
+            Some("10.1.1.1:5353".parse().unwrap()),
+            "what the flags left alone comes from the file"
+        );
+        assert_eq!(
+            target.lab_target.lab, None,
+            "the file's lab does not add to a lab chosen on the command line"
+        );
+        assert_eq!(
+            target.lab_target.lab_connect,
+            Some(PathBuf::from("/tmp/state.json"))
+        );
+    }
+}
+
+#[test]
+fn a_command_gets_from_the_file_only_the_settings_it_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = good_file(dir.path());
+    // `endpoints` takes the catalog: the file's catalog applies, its probe settings and
+    // theme have nowhere to go.
+    let (mut cli, matches) = parse_cli(&["m365mon", "endpoints"]);
     config::apply(&mut cli, &matches, &file);
-    assert_eq!(cli.target.timeout, 1.0);
-    assert_eq!(
-        cli.target.ca_files,
-        [PathBuf::from("/given.pem")],
-        "a list from the flags replaces the file's"
-    );
-    assert_eq!(
-        cli.target.concurrency, 32,
-        "a flag equal to the default still wins"
-    );
-    assert_eq!(
-        cli.monitor.interval, 2.0,
-        "what the flags left alone comes from the file"
-    );
-    assert_eq!(
-        cli.target.lab, None,
-        "the file's lab does not add to a lab chosen on the command line"
-    );
-    assert_eq!(cli.target.lab_connect, Some(PathBuf::from("/tmp/state.json")));
+    let Some(Command::Endpoints { catalog, .. }) = &cli.command else {
+        panic!("{cli:?}")
+    };
+    assert_eq!(catalog.endpoints, Some(dir.path().join("catalog.toml")));
+    // `attach` takes the interval and the screen's settings.
+    let (mut cli, matches) = parse_cli(&["m365mon", "attach", "http://h:9365", "--theme", "dark"]);
+    config::apply(&mut cli, &matches, &file);
+    let Some(Command::Attach { poll, display, .. }) = &cli.command else {
+        panic!("{cli:?}")
+    };
+    assert_eq!(poll.interval, 2.0);
+    assert_eq!(display.theme.as_deref(), Some("dark"));
+    assert_eq!(display.export_dir, Some(dir.path().join("reports")));
 }
 
 #[test]
