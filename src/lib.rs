@@ -11,7 +11,6 @@
 pub mod catalog;
 pub mod checks;
 pub mod cli;
-pub mod config;
 pub mod diagnosis;
 pub mod engine;
 pub mod fix;

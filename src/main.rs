@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use m365mon::catalog::Catalog;
+use m365mon::cli::config;
 use m365mon::cli::{
     CatalogArgs, Cli, Command, ConfigCommand, DisplayArgs, LabCommand, ListFormat, LiveArgs, LogLevel,
     PollArgs, RemediationCommand, ReportArgs, ReportFormat, TargetArgs, TokenArgs,
@@ -21,7 +22,7 @@ use m365mon::engine::session::{Session, SessionOptions};
 use m365mon::lab::{self, LabOptions, Scenario};
 use m365mon::report;
 use m365mon::report::stream;
-use m365mon::{config, fix, remote, serve as exporter, tui};
+use m365mon::{fix, remote, serve as exporter, tui};
 
 /// Exit status when the tool could not run (bad input, internal error).
 const COULD_NOT_RUN: u8 = 3;

@@ -36,8 +36,8 @@ const ROOMS: &[&str] = &[
     "serve",
     "remote",
     "fix",
+    // the command line and the configuration file
     "cli",
-    "config",
     "tui",
 ];
 

@@ -4,8 +4,8 @@
 //! other tests parse the command line too.
 
 use clap::CommandFactory;
+use m365mon::cli::config;
 use m365mon::cli::Cli;
-use m365mon::config;
 
 #[test]
 fn environment_sits_between_the_command_line_and_the_file() {

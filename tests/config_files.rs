@@ -4,8 +4,8 @@
 mod support;
 
 use clap::CommandFactory;
+use m365mon::cli::config::{self, ConfigFile};
 use m365mon::cli::{Cli, Command};
-use m365mon::config::{self, ConfigFile};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {

@@ -1,4 +1,5 @@
-//! The command line. Every flag has an `M365MON_*` environment variable; a flag given on
+//! The command line and the configuration file ([`config`]): what the user asked for.
+//! Every flag has an `M365MON_*` environment variable; a flag given on
 //! the command line wins over the environment.
 //!
 //! Each subcommand takes only the options it uses. The options come in groups, each
@@ -21,6 +22,8 @@
 //! subcommand, so its options are the top level's too; given there, before a subcommand
 //! (`m365mon --lab healthy check`), an option counts as the subcommand's if the
 //! subcommand takes it, and is an error if it does not ([`Cli::from_matches`]).
+
+pub mod config;
 
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
