@@ -6,12 +6,11 @@
 //! through the VPN and the company's proxies ("Implementing VPN split tunneling for
 //! Microsoft 365"): a full tunnel that carries it is a warning, with that guidance.
 //!
-//! VPN interfaces are recognised by their type (tun, tap, ppp, WireGuard) and by the names
-//! and descriptions VPN clients give their adapters. Routes are looked up for the
-//! addresses the endpoints resolved to in this sweep (their `dns` stage), and for a few
-//! sample Internet addresses that no LAN or VPN normally routes on their own
-//! ([`INTERNET_SAMPLES`]), which tell a full tunnel from a split one. Only routing state
-//! is read: no packet is sent.
+//! Which interface carries each address, and whether it is a VPN, is looked up by
+//! [`crate::route::vpn_paths`] for the addresses the endpoints resolved to in this sweep
+//! (their `dns` stage) and for a few sample Internet addresses ([`INTERNET_SAMPLES`]) that
+//! tell a full tunnel from a split one. This module judges what it found. Only routing
+//! state is read: no packet is sent.
 //!
 //! Facts with stable keys, for findings and reports:
 //! - `vpn_up`: `yes` or `no`: a VPN interface is switched on.

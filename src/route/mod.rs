@@ -36,6 +36,7 @@ pub use discovery::Discovery;
 pub use pac::PacRun;
 pub use proxy_url::{parse_proxy_url, ProxyAuth, ProxyServer};
 
+/// How a probe's connection reaches one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Route {
     #[default]
