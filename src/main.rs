@@ -417,6 +417,9 @@ async fn live(args: &LiveArgs) -> ExitCode {
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => fail(format!("{e:#}")),
+        // The panic hook has restored the terminal and printed the message; go on
+        // unwinding so the process ends with Rust's panic status (101), not "could not run".
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => fail(format!("the monitor stopped unexpectedly: {e}")),
     }
 }
@@ -534,6 +537,9 @@ async fn attach(poll: &PollArgs, display: &DisplayArgs, token: &TokenArgs, url: 
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => fail(format!("{e:#}")),
+        // The panic hook has restored the terminal and printed the message; go on
+        // unwinding so the process ends with Rust's panic status (101), not "could not run".
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => fail(format!("the monitor stopped unexpectedly: {e}")),
     }
 }

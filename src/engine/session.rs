@@ -132,6 +132,10 @@ impl Session {
         let endpoints = catalog.endpoints.clone();
         let routes = RouteSettings::from_flags(opts.proxy.as_deref(), opts.pac_url.as_deref())?;
         let instance = opts.instance.as_str();
+        // `--ca-file` is checked in every mode, before a lab starts: a missing or garbage
+        // file is an error naming it, never silently ignored.
+        let extra: Vec<&Path> = opts.ca_files.iter().map(PathBuf::as_path).collect();
+        Trust::check_pem_files(&extra)?;
         if let Some(name) = &opts.lab {
             let scenario = Scenario::resolve(name)?;
             let scenario_name = scenario.name.clone();
@@ -139,6 +143,7 @@ impl Session {
                 .await
                 .map_err(|e| SetupError::Lab(e.to_string()))?;
             let mut plan = lab_plan(endpoints, lab.state(), opts.timeout, opts.concurrency)?;
+            plan.settings.trust.add_pem_files(&extra)?;
             apply_options(&mut plan, opts, routes);
             return Ok(Session {
                 plan,
@@ -155,6 +160,7 @@ impl Session {
                 state.scenario.clone()
             };
             let mut plan = lab_plan(endpoints, &state, opts.timeout, opts.concurrency)?;
+            plan.settings.trust.add_pem_files(&extra)?;
             apply_options(&mut plan, opts, routes);
             return Ok(Session {
                 plan,
@@ -163,7 +169,6 @@ impl Session {
                 lab: None,
             });
         }
-        let extra: Vec<&Path> = opts.ca_files.iter().map(PathBuf::as_path).collect();
         let settings = ProbeSettings {
             timeout: opts.timeout,
             dns: opts
@@ -183,5 +188,29 @@ impl Session {
             catalog,
             lab: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_ca_file_is_an_error_in_lab_mode_too() {
+        let opts = SessionOptions {
+            lab: Some("healthy".into()),
+            ca_files: vec![PathBuf::from("/nonexistent/m365mon-ca.pem")],
+            timeout: Duration::from_secs(1),
+            concurrency: 8,
+            ..Default::default()
+        };
+        match Session::prepare(&opts).await {
+            Ok(_) => panic!("--ca-file /nonexistent/m365mon-ca.pem was accepted"),
+            Err(e) => {
+                let text = e.to_string();
+                assert!(text.starts_with("/nonexistent/m365mon-ca.pem: "), "{text}");
+                assert!(text.contains("cannot read certificate file"), "{text}");
+            }
+        }
     }
 }

@@ -189,14 +189,20 @@ pub fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Saved {
-    /// A copy of the file, relative to the backup folder.
+    /// A copy of the file, relative to the backup folder, and its permission bits (Unix
+    /// mode; absent on Windows and in journals of older versions).
     File {
         copy: String,
         bytes: u64,
         modified: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<u32>,
     },
-    /// The folder existed (it is recreated on restore).
-    Folder,
+    /// The folder existed (it is recreated on restore, with its permission bits).
+    Folder {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<u32>,
+    },
     /// The registry value before: its type and bytes (hex), or absent; and the outermost
     /// key that did not exist yet (writing the value creates it and the keys below it),
     /// so undo can remove what the fix created. Absent in journals of older versions.
@@ -356,6 +362,62 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> String {
     format!("cannot {what} {}: {e}", path.display())
 }
 
+/// The permission bits to keep with a backup: the Unix mode. `None` on Windows, where a
+/// restored file takes the ACL its folder passes on (a token cache file has no ACL of its
+/// own), and std has no access to ACLs.
+fn mode_of(meta: &std::fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+/// Sets the permission bits kept by [`mode_of`]; nothing to do for `None`.
+fn set_mode(path: &Path, mode: Option<u32>) -> Result<(), String> {
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| io("set the permissions of", path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Writes `data` to `path` (created or truncated), then gives it `mode` and, when given,
+/// the modification time `modified`. With a mode to keep, a file it creates is readable
+/// by its owner only until then: a token cache never lies open while it is written.
+fn write_keeping(
+    path: &Path,
+    data: &[u8],
+    mode: Option<u32>,
+    modified: Option<std::time::SystemTime>,
+) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if mode.is_some() {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| io("write", path, e))?;
+    file.write_all(data).map_err(|e| io("write", path, e))?;
+    if let Some(t) = modified {
+        // Best effort: the content is what matters; the time helps people reading it.
+        let _ = file.set_modified(t);
+    }
+    drop(file);
+    set_mode(path, mode)
+}
+
 fn modified(path: &Path) -> Option<DateTime<Utc>> {
     std::fs::symlink_metadata(path)
         .ok()?
@@ -378,13 +440,16 @@ pub fn backup(host: &dyn Host, dir: &Path, index: usize, action: &Action) -> Res
                 std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
             }
             // Read and write rather than fs::copy: the bytes are what is verified, and
-            // CopyFileExW under Wine reports 0 bytes copied.
+            // CopyFileExW under Wine reports 0 bytes copied. The copy gets the file's
+            // mode, so a private token cache does not become readable in the backup.
             let data = read_file(path)?;
-            std::fs::write(&target, &data).map_err(|e| io("write", &target, e))?;
+            let mode = mode_of(&meta);
+            write_keeping(&target, &data, mode, None)?;
             Ok(Saved::File {
                 copy,
                 bytes: data.len() as u64,
                 modified: modified(path),
+                mode,
             })
         }
         Action::RemoveFolder { path } => {
@@ -392,7 +457,7 @@ pub fn backup(host: &dyn Host, dir: &Path, index: usize, action: &Action) -> Res
             if !meta.is_dir() {
                 return Err(format!("{} is no longer a folder", path.display()));
             }
-            Ok(Saved::Folder)
+            Ok(Saved::Folder { mode: mode_of(&meta) })
         }
         Action::SetRegistryValue {
             hive: h, key, name, ..
@@ -444,7 +509,7 @@ pub fn verify(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> Re
             }
             Ok(())
         }
-        (Action::RemoveFolder { path }, Saved::Folder) => match std::fs::symlink_metadata(path) {
+        (Action::RemoveFolder { path }, Saved::Folder { .. }) => match std::fs::symlink_metadata(path) {
             Ok(m) if m.is_dir() => Ok(()),
             _ => Err(format!("{} is no longer a folder", path.display())),
         },
@@ -530,7 +595,12 @@ pub fn change(host: &dyn Host, action: &Action) -> Result<(), String> {
 /// Puts one item back from the backup and checks that it reads back the same.
 pub fn restore(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> Result<(), String> {
     match (action, saved) {
-        (Action::DeleteFile { path, .. }, Saved::File { copy, modified, .. }) => {
+        (
+            Action::DeleteFile { path, .. },
+            Saved::File {
+                copy, modified, mode, ..
+            },
+        ) => {
             let kept = read_file(&dir.join(copy))?;
             // Still there and identical (the delete never happened): nothing to do.
             if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) && read_file(path)? == kept {
@@ -539,20 +609,15 @@ pub fn restore(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> R
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
             }
-            std::fs::write(path, &kept).map_err(|e| io("write", path, e))?;
-            if let Some(t) = modified {
-                // Best effort: the content is what matters; the time helps people reading it.
-                if let Ok(f) = std::fs::OpenOptions::new().write(true).open(path) {
-                    let _ = f.set_modified(std::time::SystemTime::from(*t));
-                }
-            }
+            write_keeping(path, &kept, *mode, modified.map(std::time::SystemTime::from))?;
             if read_file(path)? != kept {
                 return Err(format!("{} does not read back as the backup", path.display()));
             }
             Ok(())
         }
-        (Action::RemoveFolder { path }, Saved::Folder) => {
-            std::fs::create_dir_all(path).map_err(|e| io("create", path, e))
+        (Action::RemoveFolder { path }, Saved::Folder { mode }) => {
+            std::fs::create_dir_all(path).map_err(|e| io("create", path, e))?;
+            set_mode(path, *mode)
         }
         (
             Action::SetRegistryValue {
@@ -616,7 +681,7 @@ pub fn undo_conflict(action: &Action, dir: &Path, saved: &Saved) -> Option<Strin
                 Ok(_) => Some(format!("{} is now a folder", path.display())),
             }
         }
-        (Action::RemoveFolder { path }, Saved::Folder) => match std::fs::symlink_metadata(path) {
+        (Action::RemoveFolder { path }, Saved::Folder { .. }) => match std::fs::symlink_metadata(path) {
             Ok(m) if !m.is_dir() => Some(format!("{} is now a file", path.display())),
             _ => None,
         },
@@ -667,6 +732,36 @@ mod tests {
         };
         assert_eq!(decode_credential(&encode_credential(&c)), Ok(c));
         assert!(decode_credential(b"{}").is_err());
+    }
+
+    #[test]
+    fn journals_without_modes_still_read_and_modes_are_written_when_known() {
+        // Journals written before modes were kept.
+        let folder: Saved = serde_json::from_str(r#"{"kind":"folder"}"#).unwrap();
+        assert_eq!(folder, Saved::Folder { mode: None });
+        let file: Saved =
+            serde_json::from_str(r#"{"kind":"file","copy":"files/00000","bytes":3,"modified":null}"#)
+                .unwrap();
+        assert!(
+            matches!(
+                file,
+                Saved::File {
+                    mode: None,
+                    bytes: 3,
+                    ..
+                }
+            ),
+            "{file:?}"
+        );
+        // Without a mode the record is what it was; with one, the mode is in it.
+        assert_eq!(
+            serde_json::to_string(&Saved::Folder { mode: None }).unwrap(),
+            r#"{"kind":"folder"}"#
+        );
+        let kept = Saved::Folder { mode: Some(0o700) };
+        let text = serde_json::to_string(&kept).unwrap();
+        assert_eq!(text, r#"{"kind":"folder","mode":448}"#);
+        assert_eq!(serde_json::from_str::<Saved>(&text).unwrap(), kept);
     }
 
     #[test]

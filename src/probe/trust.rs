@@ -135,6 +135,32 @@ impl Trust {
         })
     }
 
+    /// Also trusts the roots in `files` (`--ca-file`), as [`Trust::system`] does; they are
+    /// trusted, not expected. In lab mode they sit beside the lab's inspection root.
+    pub fn add_pem_files(&mut self, files: &[&Path]) -> Result<(), InputError> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut roots = (*self.roots).clone();
+        for path in files {
+            let n = add_pem_file(&mut roots, path)?;
+            self.description
+                .push_str(&format!(" + {} from {}", n, path.display()));
+        }
+        self.roots = Arc::new(roots);
+        self.verified = Arc::default();
+        Ok(())
+    }
+
+    /// Reads and checks `--ca-file` PEM files without keeping them, so a missing or
+    /// unusable file is an error before anything starts, whatever the mode.
+    pub fn check_pem_files(files: &[&Path]) -> Result<(), InputError> {
+        let mut scratch = RootCertStore::empty();
+        files
+            .iter()
+            .try_for_each(|path| add_pem_file(&mut scratch, path).map(drop))
+    }
+
     /// Whether a root name is one of the expected ones.
     pub fn is_expected_root(&self, name: &str) -> bool {
         self.expected_roots.iter().any(|r| r.eq_ignore_ascii_case(name))

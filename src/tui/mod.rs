@@ -76,7 +76,7 @@ pub fn run_with_shutdown(
         &mut session.terminal,
         &mut app,
         &mut handle,
-        &mut TerminalInput,
+        &mut TerminalInput::new(),
         &shutdown,
         &mut Utc::now,
     );
@@ -108,12 +108,29 @@ trait Input {
     fn next(&mut self, timeout: Duration) -> io::Result<Option<Event>>;
 }
 
-struct TerminalInput;
+struct TerminalInput {
+    /// Debug builds only: panic on the next key press when `M365MON_DEBUG_PANIC` is set,
+    /// so the end-to-end tests can check that a panic gives the terminal back.
+    panic_on_key: bool,
+}
+
+impl TerminalInput {
+    fn new() -> Self {
+        Self {
+            panic_on_key: cfg!(debug_assertions)
+                && std::env::var_os("M365MON_DEBUG_PANIC").is_some_and(|v| !v.is_empty()),
+        }
+    }
+}
 
 impl Input for TerminalInput {
     fn next(&mut self, timeout: Duration) -> io::Result<Option<Event>> {
         if event::poll(timeout)? {
-            event::read().map(Some)
+            let ev = event::read()?;
+            if self.panic_on_key && matches!(&ev, Event::Key(k) if k.kind == KeyEventKind::Press) {
+                panic!("M365MON_DEBUG_PANIC: deliberate panic on a key press (debug builds only)");
+            }
+            Ok(Some(ev))
         } else {
             Ok(None)
         }

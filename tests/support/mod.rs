@@ -13,3 +13,5 @@ pub mod netns;
 pub mod report;
 pub mod results;
 pub mod serve;
+pub mod served;
+pub mod tmux;
