@@ -13,7 +13,7 @@ use m365mon::catalog::Catalog;
 use m365mon::cli::config;
 use m365mon::cli::{
     CatalogArgs, Cli, Command, ConfigCommand, DisplayArgs, LabCommand, ListFormat, LiveArgs, LogLevel,
-    PollArgs, RemediationCommand, ReportArgs, ReportFormat, TargetArgs, TokenArgs,
+    PollArgs, RedactArgs, RemediationCommand, ReportArgs, ReportFormat, TargetArgs, TokenArgs,
 };
 use m365mon::diagnosis::{explain, remediation};
 use m365mon::engine::monitor::{self, State};
@@ -136,14 +136,21 @@ async fn dispatch(cli: Cli) -> ExitCode {
             target,
             poll,
             token,
-        }) => serve(target, poll, token, *listen).await,
+            redact,
+        }) => serve(target, poll, token, redact, *listen).await,
         Some(Command::Attach {
             url,
             poll,
             display,
             token,
-        }) => attach(poll, display, token, url).await,
-        Some(Command::Watch { jsonl, target, poll }) => watch(target, poll, *jsonl).await,
+            redact,
+        }) => attach(poll, display, token, redact, url).await,
+        Some(Command::Watch {
+            jsonl,
+            target,
+            poll,
+            redact,
+        }) => watch(target, poll, redact, *jsonl).await,
         Some(Command::Config { command }) => {
             match command {
                 ConfigCommand::Template => m365mon::out!("{}", config::template()),
@@ -318,7 +325,7 @@ async fn check(target: &TargetArgs, report: &ReportArgs) -> ExitCode {
     let &ReportArgs {
         format,
         quiet,
-        redact,
+        redact: RedactArgs { redact },
     } = report;
     let session = match Session::prepare(&session_options(target)).await {
         Ok(s) => s,
@@ -333,8 +340,15 @@ async fn check(target: &TargetArgs, report: &ReportArgs) -> ExitCode {
     state.apply(checks, sweep_ms);
     let snapshot = &state.snapshot;
     if !quiet {
+        let mut redactor = redact.then(|| report::redact::Redactor::for_snapshot(snapshot));
         let text = match format {
-            ReportFormat::Json => pretty(&report::json(snapshot)) + "\n",
+            ReportFormat::Json => {
+                let mut v = report::json(snapshot);
+                if let Some(r) = &mut redactor {
+                    r.apply_json(&mut v);
+                }
+                pretty(&v) + "\n"
+            }
             ReportFormat::Markdown => report::markdown(snapshot),
             ReportFormat::Text => {
                 let color = std::io::stdout().is_terminal()
@@ -342,10 +356,9 @@ async fn check(target: &TargetArgs, report: &ReportArgs) -> ExitCode {
                 report::text::render(snapshot, report::text::Style { color })
             }
         };
-        let text = if redact {
-            report::redact::Redactor::for_snapshot(snapshot).apply(&text)
-        } else {
-            text
+        let text = match (&mut redactor, format) {
+            (Some(r), ReportFormat::Markdown | ReportFormat::Text) => r.apply(&text),
+            _ => text,
         };
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
@@ -381,6 +394,7 @@ async fn live(args: &LiveArgs) -> ExitCode {
         theme,
         export_dir,
         read_only: false,
+        redact: args.redact.redact,
     };
     // The exporter beside the TUI: bound before the screen opens, so a taken port or a bad
     // token is an error on a normal terminal. Its ready line goes nowhere (the TUI owns the
@@ -495,6 +509,7 @@ async fn serve(
     target: &TargetArgs,
     poll: &PollArgs,
     token: &TokenArgs,
+    redact: &RedactArgs,
     listen: std::net::SocketAddr,
 ) -> ExitCode {
     let polling = match Polling::start(target, poll).await {
@@ -503,7 +518,13 @@ async fn serve(
     };
     let mon = &polling.monitor;
     let stop = shutdown_flag();
-    let result = exporter::serve(mon.handle.clone(), listen, token.token.clone(), wait_for(stop)).await;
+    // With --redact, /api/state and /metrics are made from redacted snapshots.
+    let handle = if redact.redact {
+        report::redact::redacting(&mon.handle)
+    } else {
+        mon.handle.clone()
+    };
+    let result = exporter::serve(handle, listen, token.token.clone(), wait_for(stop)).await;
     polling.stop().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -512,7 +533,13 @@ async fn serve(
 }
 
 /// `m365mon attach URL`: the live monitor on a remote `serve`, read-only.
-async fn attach(poll: &PollArgs, display: &DisplayArgs, token: &TokenArgs, url: &str) -> ExitCode {
+async fn attach(
+    poll: &PollArgs,
+    display: &DisplayArgs,
+    token: &TokenArgs,
+    redact: &RedactArgs,
+    url: &str,
+) -> ExitCode {
     let theme = match tui::theme::Theme::from_cli(display.theme.as_deref()) {
         Ok(t) => t,
         Err(e) => return fail(e),
@@ -530,6 +557,7 @@ async fn attach(poll: &PollArgs, display: &DisplayArgs, token: &TokenArgs, url: 
         theme,
         export_dir: display.export_dir.clone().unwrap_or_else(|| ".".into()),
         read_only: true,
+        redact: redact.redact,
     };
     let handle = remote.handle.clone();
     let result = tokio::task::spawn_blocking(move || tui::run_with_shutdown(handle, opts, shutdown)).await;
@@ -545,7 +573,7 @@ async fn attach(poll: &PollArgs, display: &DisplayArgs, token: &TokenArgs, url: 
 }
 
 /// `m365mon watch [--jsonl]`: a line per sweep and per state change on standard output.
-async fn watch(target: &TargetArgs, poll: &PollArgs, jsonl: bool) -> ExitCode {
+async fn watch(target: &TargetArgs, poll: &PollArgs, redact: &RedactArgs, jsonl: bool) -> ExitCode {
     let polling = match Polling::start(target, poll).await {
         Ok(p) => p,
         Err(code) => return code,
@@ -557,7 +585,12 @@ async fn watch(target: &TargetArgs, poll: &PollArgs, jsonl: bool) -> ExitCode {
     } else {
         stream::Format::Text
     };
-    let result = stream::watch(mon.handle.clone(), std::io::stdout(), format, wait_for(stop)).await;
+    let handle = if redact.redact {
+        report::redact::redacting(&mon.handle)
+    } else {
+        mon.handle.clone()
+    };
+    let result = stream::watch(handle, std::io::stdout(), format, wait_for(stop)).await;
     polling.stop().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,7 +25,8 @@ const POLL: &[&str] = &["interval"];
 const DISPLAY: &[&str] = &["theme", "export-dir"];
 const METRICS: &[&str] = &["metrics-listen"];
 const TOKEN: &[&str] = &["token"];
-const REPORT: &[&str] = &["format", "quiet", "redact"];
+const REPORT: &[&str] = &["format", "quiet"];
+const REDACT: &[&str] = &["redact"];
 const LIST: &[&str] = &["format"];
 /// Every command's: the configuration file, the log, help and version.
 const GLOBAL: &[&str] = &["config", "log-file", "log-level", "help", "version"];
@@ -36,14 +37,18 @@ type Options = &'static [&'static str];
 /// Each command (its words before `--help`), the groups it takes, and its own options.
 fn commands() -> Vec<(&'static str, Vec<Options>, Options)> {
     let target = || vec![CATALOG, LAB_TARGET, PROBE];
-    let live = || vec![CATALOG, LAB_TARGET, PROBE, POLL, DISPLAY, METRICS, TOKEN];
+    let live = || vec![CATALOG, LAB_TARGET, PROBE, POLL, DISPLAY, METRICS, TOKEN, REDACT];
     vec![
         ("", live(), &[]),
         ("monitor", live(), &[]),
-        ("check", [target(), vec![REPORT]].concat(), &[]),
-        ("serve", [target(), vec![POLL, TOKEN]].concat(), &["listen"]),
-        ("watch", [target(), vec![POLL]].concat(), &["jsonl"]),
-        ("attach", vec![POLL, DISPLAY, TOKEN], &[]),
+        ("check", [target(), vec![REPORT, REDACT]].concat(), &[]),
+        (
+            "serve",
+            [target(), vec![POLL, TOKEN, REDACT]].concat(),
+            &["listen"],
+        ),
+        ("watch", [target(), vec![POLL, REDACT]].concat(), &["jsonl"]),
+        ("attach", vec![POLL, DISPLAY, TOKEN, REDACT], &[]),
         ("endpoints", vec![CATALOG, LIST], &[]),
         ("lab", vec![], &[]),
         (

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::Sweep;
 use crate::http::url::redact_credentials;
-use crate::model::{ms, CheckKind, CheckResult, Status};
+use crate::model::{ms, CheckKind, CheckResult, PrivateKind, PrivateName, Status};
 use crate::route::pac::{PacFailure, PacRun};
 
 /// Check id.
@@ -37,6 +37,23 @@ pub async fn check(plan: &Sweep<'_>) -> CheckResult {
 
 /// The check's result from this sweep's run of the PAC file: a plain function.
 pub fn judge(run: &PacRun) -> CheckResult {
+    let mut r = evaluate(run);
+    // For `--redact`: the PAC file's host and the proxies it names.
+    let mut private = PrivateName::from_url(PrivateKind::Pac, &run.url);
+    if let Ok(decisions) = &run.outcome {
+        for d in decisions {
+            if let Ok(answer) = &d.answer {
+                private.extend(PrivateName::from_url(PrivateKind::Proxy, answer));
+            }
+        }
+    }
+    private.sort();
+    private.dedup();
+    r.private = private;
+    r
+}
+
+fn evaluate(run: &PacRun) -> CheckResult {
     let shown = redact_credentials(&run.url);
     let fail = |summary: String, facts: Vec<(String, String)>| {
         let mut r = CheckResult::simple(ID, CheckKind::Network, shown.clone(), Status::Fail, summary);

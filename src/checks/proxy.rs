@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::Sweep;
 use crate::catalog::Scheme;
-use crate::model::{ms, Cause, CheckKind, CheckResult, Status};
+use crate::model::{ms, Cause, CheckKind, CheckResult, PrivateKind, PrivateName, Status};
 use crate::probe::{tcp, tunnel, Dns};
 use crate::route::{Discovery, Route, RoutePlan, RouteSettings};
 
@@ -205,7 +205,40 @@ fn judge(discovery: &Discovery, routes: &RoutePlan, lab: bool, test: Option<&Tun
     let mut r = CheckResult::simple(ID, CheckKind::Network, "proxy settings", status, summary);
     r.facts = facts;
     r.remediation = remediation.map(str::to_string);
+    r.private = private_names(discovery, routes, test);
     r
+}
+
+/// The proxy and PAC hosts (and credentials) this check read from the machine or the
+/// routes, for `--redact`.
+fn private_names(discovery: &Discovery, routes: &RoutePlan, test: Option<&TunnelTest>) -> Vec<PrivateName> {
+    let mut names = Vec::new();
+    for s in &discovery.sources {
+        if let Ok(setting) = &s.setting {
+            for url in [&setting.https, &setting.http].into_iter().flatten() {
+                names.extend(PrivateName::from_url(PrivateKind::Proxy, url));
+            }
+            if let Some(pac) = &setting.pac_url {
+                names.extend(PrivateName::from_url(PrivateKind::Pac, pac));
+            }
+        }
+    }
+    for (k, v) in &discovery.env_vars {
+        if !k.to_ascii_uppercase().starts_with("NO_") {
+            names.extend(PrivateName::from_url(PrivateKind::Proxy, v));
+        }
+    }
+    if let RouteSettings::Static { .. } = routes.settings {
+        if let Some(p) = routes.proxy_in_use() {
+            names.extend(PrivateName::from_url(PrivateKind::Proxy, &p));
+        }
+    }
+    if let Some(t) = test {
+        names.extend(PrivateName::from_url(PrivateKind::Proxy, &t.proxy));
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use super::Sweep;
 use crate::catalog::Endpoint;
-use crate::model::{ms, Cause, CheckKind, CheckResult, Status};
+use crate::model::{is_loopback, ms, Cause, CheckKind, CheckResult, PrivateKind, PrivateName, Status};
 use crate::probe::{Dns, DnsChoice};
 
 /// Check id.
@@ -313,6 +313,18 @@ pub fn evaluate(list: &ResolverList, name: &str, answers: &[Answer]) -> CheckRes
     };
     let mut r = CheckResult::simple(ID, CheckKind::Network, target, status, summary);
     let servers: Vec<String> = list.resolvers.iter().map(|s| show(s.addr)).collect();
+    // For `--redact`: the servers, as shown and as addresses (loopback says nothing).
+    for s in list
+        .resolvers
+        .iter()
+        .filter(|s| !is_loopback(&s.addr.ip().to_string()))
+    {
+        r.private.push(PrivateName::new(PrivateKind::Dns, show(s.addr)));
+        r.private
+            .push(PrivateName::new(PrivateKind::Dns, s.addr.ip().to_string()));
+    }
+    r.private.sort();
+    r.private.dedup();
     r.facts.push((
         "resolvers".into(),
         if servers.is_empty() {

@@ -14,7 +14,8 @@
 //! | [`DisplayArgs`] | `--theme --export-dir` | monitor, `attach` |
 //! | [`MetricsArgs`] | `--metrics-listen` | monitor |
 //! | [`TokenArgs`] | `--token` | monitor, `serve`, `attach` |
-//! | [`ReportArgs`] | `--format text\|json\|markdown --quiet --redact` | `check` |
+//! | [`ReportArgs`] | `--format text\|json\|markdown --quiet` | `check` |
+//! | [`RedactArgs`] | `--redact` | monitor (its exports), `check`, `serve`, `watch`, `attach` (its exports) |
 //! | [`ListArgs`] | `--format text\|json` | `endpoints`, `explain`, `remediation list`, `fix` |
 //!
 //! `--config`, `--log-file` and `--log-level` are global: every command reads the
@@ -69,6 +70,8 @@ pub struct LiveArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub token: TokenArgs,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// What to probe and how: the monitor, `check`, `serve` and `watch`.
@@ -214,8 +217,17 @@ pub struct ReportArgs {
     /// Print nothing; only the exit code tells (for Intune and RMM scripts)
     #[arg(long, short)]
     pub quiet: bool,
-    /// Replace user names, UPNs, host names, domains and proxy credentials by placeholders
-    #[arg(long)]
+    #[command(flatten)]
+    pub redact: RedactArgs,
+}
+
+/// Reports that can leave the organisation (see docs/redaction.md).
+#[derive(Debug, Clone, Args)]
+pub struct RedactArgs {
+    /// Replace the names of this machine, its user, tenant, proxy, PAC and DNS servers, UPNs,
+    /// GUIDs and local addresses by placeholders in what this command writes (reports,
+    /// exports, lines, /api/state and /metrics); Microsoft's endpoint names stay
+    #[arg(long, env = "M365MON_REDACT")]
     pub redact: bool,
 }
 
@@ -297,6 +309,8 @@ pub enum Command {
         poll: PollArgs,
         #[command(flatten)]
         token: TokenArgs,
+        #[command(flatten)]
+        redact: RedactArgs,
     },
     /// Open the live monitor on another machine's `m365mon serve`, read-only
     Attach {
@@ -308,6 +322,8 @@ pub enum Command {
         display: DisplayArgs,
         #[command(flatten)]
         token: TokenArgs,
+        #[command(flatten)]
+        redact: RedactArgs,
     },
     /// Print one line per sweep and per state change, until interrupted
     Watch {
@@ -318,6 +334,8 @@ pub enum Command {
         target: TargetArgs,
         #[command(flatten)]
         poll: PollArgs,
+        #[command(flatten)]
+        redact: RedactArgs,
     },
     /// The configuration file: a template, or where it is looked for
     Config {
@@ -408,6 +426,7 @@ pub struct Scope<'a> {
     pub display: Option<&'a mut DisplayArgs>,
     pub metrics: Option<&'a mut MetricsArgs>,
     pub token: Option<&'a mut TokenArgs>,
+    pub redact: Option<&'a mut RedactArgs>,
 }
 
 impl TargetArgs {
@@ -428,6 +447,7 @@ impl LiveArgs {
             display: Some(&mut self.display),
             metrics: Some(&mut self.metrics),
             token: Some(&mut self.token),
+            redact: Some(&mut self.redact),
             ..self.target.scope_mut()
         }
     }
@@ -437,7 +457,10 @@ impl Command {
     fn scope_mut(&mut self) -> Scope<'_> {
         match self {
             Command::Monitor(live) => live.scope_mut(),
-            Command::Check { target, .. } => target.scope_mut(),
+            Command::Check { target, report } => Scope {
+                redact: Some(&mut report.redact),
+                ..target.scope_mut()
+            },
             Command::Endpoints { catalog, .. }
             | Command::Lab {
                 command: LabCommand::Serve { catalog, .. },
@@ -446,22 +469,35 @@ impl Command {
                 ..Scope::default()
             },
             Command::Serve {
-                target, poll, token, ..
+                target,
+                poll,
+                token,
+                redact,
+                ..
             } => Scope {
                 poll: Some(poll),
                 token: Some(token),
+                redact: Some(redact),
                 ..target.scope_mut()
             },
             Command::Attach {
-                poll, display, token, ..
+                poll,
+                display,
+                token,
+                redact,
+                ..
             } => Scope {
                 poll: Some(poll),
                 display: Some(display),
                 token: Some(token),
+                redact: Some(redact),
                 ..Scope::default()
             },
-            Command::Watch { target, poll, .. } => Scope {
+            Command::Watch {
+                target, poll, redact, ..
+            } => Scope {
                 poll: Some(poll),
+                redact: Some(redact),
                 ..target.scope_mut()
             },
             Command::Lab {
@@ -562,6 +598,9 @@ impl Cli {
         }
         if let Some(g) = scope.token {
             inherit!(g, top.token, given; token);
+        }
+        if let Some(g) = scope.redact {
+            inherit!(g, top.redact, given; redact);
         }
         Ok(cli)
     }

@@ -12,6 +12,7 @@ use super::HostInfo;
 use crate::catalog::Catalog;
 use crate::lab::{Lab, LabOptions, LabState, Scenario};
 use crate::model::error::InputError;
+use crate::model::{is_loopback, PrivateKind, PrivateName};
 use crate::probe::{DnsChoice, ProbeSettings, Trust};
 use crate::route::RouteSettings;
 
@@ -59,7 +60,7 @@ pub fn host_info(instance: &str, lab: Option<String>) -> HostInfo {
         hostname: sysinfo::System::host_name()
             .into_iter()
             .next()
-            .unwrap_or_else(|| "unknown host".into()),
+            .unwrap_or_else(|| UNKNOWN_HOST.into()),
         user: std::env::var("USERNAME")
             .or_else(|_| std::env::var("USER"))
             .ok()
@@ -70,8 +71,64 @@ pub fn host_info(instance: &str, lab: Option<String>) -> HostInfo {
             .unwrap_or_else(|| std::env::consts::OS.to_string()),
         instance: instance.to_string(),
         lab,
+        private: Vec::new(),
     }
 }
+
+/// The private names of a session (see [`PrivateName`]): this machine's host name and
+/// user, and what the options name — the tenant domain (`--domain`, or the lab's), the
+/// proxy's host (`--proxy`, or the lab's proxy URL), the PAC file's host and the DNS
+/// server. Loopback addresses are left out: they say nothing about anyone. Credentials are
+/// not names: no text ever shows them (`<credentials>`).
+pub fn private_names(
+    host: &HostInfo,
+    opts: &SessionOptions,
+    plan: &SweepPlan,
+    lab_proxy: Option<&str>,
+) -> Vec<PrivateName> {
+    let mut names = Vec::new();
+    let mut add = |kind, value: &str| {
+        let value = value.trim();
+        if !value.is_empty() {
+            names.push(PrivateName::new(kind, value));
+        }
+    };
+    if !host.hostname.is_empty() && host.hostname != UNKNOWN_HOST {
+        add(PrivateKind::Host, &host.hostname);
+    }
+    if let Some(user) = &host.user {
+        // DOMAIN\user: both halves are private, and so is the whole.
+        if let Some((dom, name)) = user.split_once('\\') {
+            add(PrivateKind::Domain, dom);
+            add(PrivateKind::User, name);
+        }
+        add(PrivateKind::User, user);
+    }
+    for d in opts.domain.iter().chain(plan.checks.domain.as_ref()) {
+        add(PrivateKind::Domain, d.trim().trim_end_matches('.'));
+    }
+    if let Some(dns) = opts.dns_server {
+        // As `IP:PORT` wherever it is shown so; the address alone unless it is loopback.
+        add(PrivateKind::Dns, &dns.to_string());
+        if !is_loopback(&dns.ip().to_string()) {
+            add(PrivateKind::Dns, &dns.ip().to_string());
+        }
+    }
+    let mut found: Vec<PrivateName> = Vec::new();
+    for proxy in opts.proxy.iter().map(String::as_str).chain(lab_proxy) {
+        found.extend(PrivateName::from_url(PrivateKind::Proxy, proxy));
+    }
+    if let Some(pac) = &opts.pac_url {
+        found.extend(PrivateName::from_url(PrivateKind::Pac, pac));
+    }
+    names.extend(found);
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// What [`host_info`] says when the host name cannot be read.
+const UNKNOWN_HOST: &str = "unknown host";
 
 /// Probe settings that point at a lab.
 pub fn lab_settings(
@@ -145,9 +202,11 @@ impl Session {
             let mut plan = lab_plan(endpoints, lab.state(), opts.timeout, opts.concurrency)?;
             plan.settings.trust.add_pem_files(&extra)?;
             apply_options(&mut plan, opts, routes);
+            let mut host = host_info(instance, Some(scenario_name));
+            host.private = private_names(&host, opts, &plan, lab.state().proxy.as_deref());
             return Ok(Session {
                 plan,
-                host: host_info(instance, Some(scenario_name)),
+                host,
                 catalog,
                 lab: Some(lab),
             });
@@ -162,9 +221,11 @@ impl Session {
             let mut plan = lab_plan(endpoints, &state, opts.timeout, opts.concurrency)?;
             plan.settings.trust.add_pem_files(&extra)?;
             apply_options(&mut plan, opts, routes);
+            let mut host = host_info(instance, Some(name));
+            host.private = private_names(&host, opts, &plan, state.proxy.as_deref());
             return Ok(Session {
                 plan,
-                host: host_info(instance, Some(name)),
+                host,
                 catalog,
                 lab: None,
             });
@@ -182,9 +243,11 @@ impl Session {
         let mut plan = SweepPlan::new(endpoints, settings);
         // Without `--proxy`/`--pac-url`, the machine's own settings, read at every sweep.
         apply_options(&mut plan, opts, Some(routes.unwrap_or(RouteSettings::Machine)));
+        let mut host = host_info(instance, None);
+        host.private = private_names(&host, opts, &plan, None);
         Ok(Session {
             plan,
-            host: host_info(instance, None),
+            host,
             catalog,
             lab: None,
         })

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::diagnosis::findings::Finding;
-use crate::model::{CheckResult, Status};
+use crate::model::{CheckResult, PrivateName, Status};
 
 /// How many past results each check keeps for sparklines and flapping.
 pub const HISTORY_LEN: usize = 60;
@@ -23,6 +23,11 @@ pub struct HostInfo {
     pub instance: String,
     /// `lab: <scenario>` when monitoring the lab, so nobody mistakes it for the real thing.
     pub lab: Option<String>,
+    /// The names of this machine and of what the user asked for (host, user, tenant
+    /// domain, proxy, PAC host, DNS server) that `--redact` hides. The checks add the ones
+    /// they read ([`CheckResult::private`]); [`Snapshot::private_names`] has them all.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub private: Vec<PrivateName>,
 }
 
 /// One past result of a check.
@@ -86,6 +91,15 @@ impl Snapshot {
     /// The overall light: worst check status (pass before the first sweep ends).
     pub fn status(&self) -> Status {
         Status::overall(self.checks.iter().map(|c| c.status))
+    }
+
+    /// Every private name this snapshot knows of: the session's and the checks', each once.
+    pub fn private_names(&self) -> Vec<PrivateName> {
+        let mut all: Vec<PrivateName> = self.host.private.clone();
+        all.extend(self.checks.iter().flat_map(|c| c.private.iter().cloned()));
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// The finding that explains a check, if any.

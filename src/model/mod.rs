@@ -329,6 +329,11 @@ pub struct CheckResult {
     /// are mapped from their `cause` instead).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub remediation: Option<String>,
+    /// Names this check read from the machine that `--redact` hides (a proxy host from the
+    /// machine's settings, a DNS server, a PAC file's host). The check's texts show them
+    /// as they are; reports replace them.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub private: Vec<PrivateName>,
     pub checked_at: DateTime<Utc>,
 }
 
@@ -355,6 +360,7 @@ impl CheckResult {
             error: None,
             facts: Vec::new(),
             remediation: None,
+            private: Vec::new(),
             checked_at: Utc::now(),
         }
     }
@@ -372,6 +378,97 @@ impl CheckResult {
     }
 }
 
+/// What a [`PrivateName`] is; its placeholder says so: `<domain-1>`, `<proxy-2>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrivateKind {
+    /// This machine's host name.
+    Host,
+    /// The signed-in user.
+    User,
+    /// A tenant or Windows domain (`--domain`, the lab's tenant, `DOMAIN\user`).
+    Domain,
+    /// A proxy server's host name or address.
+    Proxy,
+    /// The host a PAC file is served from.
+    Pac,
+    /// A DNS server.
+    Dns,
+}
+
+impl PrivateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrivateKind::Host => "host",
+            PrivateKind::User => "user",
+            PrivateKind::Domain => "domain",
+            PrivateKind::Proxy => "proxy",
+            PrivateKind::Pac => "pac",
+            PrivateKind::Dns => "dns",
+        }
+    }
+}
+
+/// A name the user or the machine supplied (not Microsoft's), which `--redact` replaces by
+/// a placeholder. The session adds those of the options and the host; checks add those
+/// they read from the machine ([`CheckResult::private`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PrivateName {
+    pub kind: PrivateKind,
+    pub value: String,
+}
+
+impl PrivateName {
+    pub fn new(kind: PrivateKind, value: impl Into<String>) -> Self {
+        PrivateName {
+            kind,
+            value: value.into(),
+        }
+    }
+
+    /// The private names in a URL or `host:port` as people configure proxies and PAC
+    /// files (`http://user:pass@proxy.corp:8080/x`, `proxy.corp:3128`, `PROXY a:1; DIRECT`):
+    /// the host, as `kind`. Credentials are not collected: a private name is shown in
+    /// reports without `--redact`, and credentials never are (every text replaces them by
+    /// `<credentials>`). Loopback hosts (`127.0.0.0/8`, `::1`, `localhost`) say nothing
+    /// about anyone and are left out.
+    pub fn from_url(kind: PrivateKind, text: &str) -> Vec<PrivateName> {
+        let mut out = Vec::new();
+        for word in text.split(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | '"' | '\'')) {
+            let rest = word.split_once("://").map_or(word, |(_, r)| r);
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+            let host = if let Some(v6) = host_port.strip_prefix('[') {
+                v6.split(']').next().unwrap_or("")
+            } else if host_port.matches(':').count() > 1 {
+                host_port // a bare IPv6 address
+            } else {
+                host_port.split(':').next().unwrap_or("")
+            };
+            let host = host.trim_end_matches('.');
+            let looks_like_host = host.contains(['.', ':'])
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'));
+            if looks_like_host && !is_loopback(host) {
+                out.push(PrivateName::new(kind, host.to_ascii_lowercase()));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Whether a host name or address is this machine's loopback.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+}
+
 /// Milliseconds of a duration as f64, rounded to 0.1 ms for stable output.
 pub fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
@@ -379,6 +476,29 @@ pub fn ms(d: std::time::Duration) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn private_names_of_proxy_urls() {
+        use super::{PrivateKind::*, PrivateName};
+        let names = |t| {
+            PrivateName::from_url(Proxy, t)
+                .into_iter()
+                .map(|n| (n.kind, n.value))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("http://alice:S3cret@Proxy.Corp.example:3128/"),
+            [(Proxy, "proxy.corp.example".to_string())],
+            "never the credentials: they must not be in any output"
+        );
+        assert_eq!(
+            names("PROXY 10.1.2.3:8080; DIRECT"),
+            [(Proxy, "10.1.2.3".to_string())]
+        );
+        assert!(names("http://127.0.0.1:3128").is_empty(), "loopback says nothing");
+        assert!(names("direct").is_empty());
+        assert_eq!(names("[fd00::1]:3128"), [(Proxy, "fd00::1".to_string())]);
+    }
+
     #[test]
     fn every_cause_is_in_all_at_its_index() {
         for (i, c) in super::Cause::ALL.iter().enumerate() {

@@ -148,6 +148,8 @@ pub struct App {
     /// Attach mode: no probe, pause or marker.
     pub read_only: bool,
     pub export_dir: PathBuf,
+    /// `--redact`: `e` writes redacted reports.
+    pub redact_exports: bool,
     pub focus: Focus,
     /// The selected check's id. `None` until the user first moves the selection; until
     /// then the remediation panel shows the top finding.
@@ -193,6 +195,7 @@ impl App {
             theme_index,
             read_only,
             export_dir,
+            redact_exports: false,
             focus: Focus::Checks,
             selected: None,
             failing_only: false,
@@ -623,7 +626,7 @@ impl App {
     /// Writes the Markdown and JSON reports of the current snapshot.
     fn export(&mut self) {
         let stamp = self.time.stamp(self.now);
-        match export::write_reports(&self.export_dir, &self.snapshot, &stamp) {
+        match export::write_reports(&self.export_dir, &self.snapshot, &stamp, self.redact_exports) {
             Ok(paths) => {
                 let text = format!(
                     "Report written: {} and {}",

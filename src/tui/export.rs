@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::Snapshot;
 use crate::report;
+use crate::report::redact::Redactor;
 
 /// Where the two files went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,12 +17,20 @@ pub struct ReportPaths {
 
 /// Writes `m365mon-report-<stamp>.md` and `.json` into `dir` (created if missing). A
 /// second export within the same second gets a `-2`, `-3`... suffix instead of
-/// overwriting the first.
-pub fn write_reports(dir: &Path, snapshot: &Snapshot, stamp: &str) -> io::Result<ReportPaths> {
+/// overwriting the first. With `redact`, both hide the private names, with the same
+/// placeholders in both.
+pub fn write_reports(dir: &Path, snapshot: &Snapshot, stamp: &str, redact: bool) -> io::Result<ReportPaths> {
     std::fs::create_dir_all(dir)?;
     let paths = free_paths(dir, stamp);
-    let json = serde_json::to_string_pretty(&report::json(snapshot)).map_err(io::Error::other)?;
-    std::fs::write(&paths.markdown, report::markdown(snapshot))?;
+    let mut json = report::json(snapshot);
+    let mut markdown = report::markdown(snapshot);
+    if redact {
+        let mut r = Redactor::for_snapshot(snapshot);
+        markdown = r.apply(&markdown);
+        r.apply_json(&mut json);
+    }
+    let json = serde_json::to_string_pretty(&json).map_err(io::Error::other)?;
+    std::fs::write(&paths.markdown, markdown)?;
     std::fs::write(&paths.json, json + "\n")?;
     Ok(paths)
 }
@@ -49,8 +58,8 @@ mod tests {
     fn later_exports_in_the_same_second_get_a_suffix() {
         let dir = tempfile::tempdir().unwrap();
         let s = Snapshot::default();
-        let first = write_reports(dir.path(), &s, "20250602-140312").unwrap();
-        let second = write_reports(dir.path(), &s, "20250602-140312").unwrap();
+        let first = write_reports(dir.path(), &s, "20250602-140312", false).unwrap();
+        let second = write_reports(dir.path(), &s, "20250602-140312", true).unwrap();
         assert!(first.markdown.ends_with("m365mon-report-20250602-140312.md"));
         assert!(second.json.ends_with("m365mon-report-20250602-140312-2.json"));
         assert!(std::fs::read_to_string(&second.json)

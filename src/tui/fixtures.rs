@@ -174,6 +174,7 @@ fn host() -> HostInfo {
         os: "Windows 11 23H2".into(),
         instance: "worldwide".into(),
         lab: None,
+        private: Vec::new(),
     }
 }
 

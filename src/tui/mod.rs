@@ -51,6 +51,8 @@ pub struct TuiOptions {
     pub export_dir: PathBuf,
     /// Attach mode: a view of someone else's monitor, so no probe-now, pause or marker.
     pub read_only: bool,
+    /// `--redact`: exported reports hide private names (see `report::redact`).
+    pub redact: bool,
 }
 
 /// Runs the monitor until the user quits. Blocking; needs no async runtime.
@@ -68,6 +70,7 @@ pub fn run_with_shutdown(
     ensure_terminal(stdout_is_terminal())?;
     let snapshot = handle.snapshots.borrow_and_update().clone();
     let mut app = App::new(snapshot, opts.theme, opts.export_dir, opts.read_only);
+    app.redact_exports = opts.redact;
     let mut session =
         terminal::TerminalGuard::enter().map_err(|e| eyre!("cannot take over the terminal: {e}"))?;
     let done = Arc::new(AtomicBool::new(false));
