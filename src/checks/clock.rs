@@ -104,6 +104,7 @@ mod tests {
             server: None,
             via: None,
             date: Some(date.into()),
+            ..Default::default()
         });
         c.checked_at = at;
         c

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use super::Sweep;
 use crate::catalog::Scheme;
-use crate::model::{ms, Cause, CheckKind, CheckResult, PrivateKind, PrivateName, Status};
+use crate::model::{
+    is_windows_integrated, ms, Cause, CheckKind, CheckResult, PrivateKind, PrivateName, Status,
+};
+use crate::probe::http::asks_for;
 use crate::probe::{tcp, tunnel, Dns};
 use crate::route::{Discovery, Route, RoutePlan, RouteSettings};
 
@@ -28,6 +31,8 @@ struct TunnelTest {
     proxy: String,
     target: String,
     outcome: Result<(), (Cause, String)>,
+    /// The schemes the proxy offered with a 407 (`Negotiate`, `NTLM`, `Basic`).
+    schemes: Vec<String>,
 }
 
 /// The `network:proxy` check.
@@ -42,6 +47,7 @@ pub async fn check(plan: &Sweep<'_>) -> CheckResult {
                 Cause::TcpTimeout,
                 format!("no answer within {} s", TEST_CAP.as_secs()),
             )),
+            schemes: Vec::new(),
         }),
     };
     let mut r = judge(
@@ -74,6 +80,7 @@ async fn try_tunnel(plan: &Sweep<'_>) -> Option<TunnelTest> {
             proxy: proxy.clone(),
             target: target.clone(),
             outcome: Err((cause, why)),
+            schemes: Vec::new(),
         })
     };
     let resolver = match Dns::new(&settings.dns, settings.timeout) {
@@ -93,7 +100,7 @@ async fn try_tunnel(plan: &Sweep<'_>) -> Option<TunnelTest> {
         Ok((s, _)) => s,
         Err(f) => return fail(f.cause, f.detail),
     };
-    let outcome = tunnel::connect(
+    let (outcome, schemes) = match tunnel::connect(
         &mut stream,
         &addr,
         auth.as_ref(),
@@ -102,11 +109,18 @@ async fn try_tunnel(plan: &Sweep<'_>) -> Option<TunnelTest> {
         settings.timeout,
     )
     .await
-    .map_err(|f| (f.cause, f.detail));
+    {
+        Ok(()) => (Ok(()), Vec::new()),
+        Err(f) => {
+            let schemes = f.http.map(|h| h.proxy_authenticate).unwrap_or_default();
+            (Err((f.cause, f.detail)), schemes)
+        }
+    };
     Some(TunnelTest {
         proxy,
         target,
         outcome,
+        schemes,
     })
 }
 
@@ -156,10 +170,18 @@ fn judge(discovery: &Discovery, routes: &RoutePlan, lab: bool, test: Option<&Tun
                 Err((cause, why)) => {
                     status = Status::Fail;
                     facts.push(("error".into(), why.clone()));
+                    if !t.schemes.is_empty() {
+                        facts.push(("proxy_auth_schemes".into(), t.schemes.join(", ")));
+                    }
+                    let integrated = t.schemes.iter().any(|s| is_windows_integrated(s));
                     let (text, rem) = match cause {
                         Cause::HttpProxyAuth => (
-                            format!("proxy {} asks for credentials (HTTP 407)", t.proxy),
-                            "proxy-auth",
+                            format!("proxy {} asks for {} (HTTP 407)", t.proxy, asks_for(&t.schemes)),
+                            if integrated {
+                                "proxy-auth-windows"
+                            } else {
+                                "proxy-auth"
+                            },
                         ),
                         Cause::HttpBlocked => (
                             format!("proxy {} blocks Microsoft 365 (HTTP 403)", t.proxy),
@@ -266,6 +288,7 @@ mod tests {
             proxy: "proxy.contoso.com:8080".into(),
             target: "login.microsoftonline.com:443".into(),
             outcome: Err((Cause::HttpProxyAuth, "HTTP 407".into())),
+            schemes: vec!["Basic".into()],
         };
         let r = judge(&d, &routes, false, Some(&test));
         let text = serde_json::to_string(&r).unwrap();
@@ -289,6 +312,7 @@ mod tests {
             proxy: "p:3128".into(),
             target: "a:443".into(),
             outcome: o,
+            schemes: Vec::new(),
         };
         let r = judge(&d, &routes, true, Some(&outcome(Ok(()))));
         assert_eq!((r.status, r.remediation.as_deref()), (Status::Pass, None));
@@ -311,6 +335,37 @@ mod tests {
         let r = judge(&d, &routes, true, Some(&outcome(Ok(()))));
         assert_eq!(fact(&r, "proxy_configured").as_deref(), Some("yes"));
         assert_eq!(fact(&r, "proxy").as_deref(), Some("p:3128"));
+        // A 407 offering Negotiate or NTLM says so, keeps the schemes, and leads to the
+        // entry for Windows integrated sign-in; Basic keeps the plain credentials entry.
+        for (schemes, rem, words) in [
+            (
+                vec!["Negotiate", "NTLM"],
+                "proxy-auth-windows",
+                "asks for Negotiate (Kerberos/Windows) or NTLM (Windows) credentials",
+            ),
+            (
+                vec!["NTLM"],
+                "proxy-auth-windows",
+                "asks for NTLM (Windows) credentials",
+            ),
+            (
+                vec!["Basic"],
+                "proxy-auth",
+                "asks for Basic (name and password) credentials",
+            ),
+        ] {
+            let t = TunnelTest {
+                schemes: schemes.iter().map(|s| s.to_string()).collect(),
+                ..outcome(Err((Cause::HttpProxyAuth, "HTTP 407".into())))
+            };
+            let r = judge(&d, &routes, true, Some(&t));
+            assert_eq!(r.remediation.as_deref(), Some(rem), "{schemes:?}");
+            assert!(r.summary.contains(words), "{}", r.summary);
+            assert_eq!(
+                fact(&r, "proxy_auth_schemes").as_deref(),
+                Some(schemes.join(", ").as_str())
+            );
+        }
         let r = judge(&d, &direct(), false, None);
         assert_eq!(r.status, Status::Pass);
         assert!(r.summary.contains("direct"));

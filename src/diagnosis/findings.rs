@@ -106,6 +106,21 @@ fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// Finding id, remediation id and title for a failing endpoint: its cause's, except that
+/// a 407 offering Negotiate or NTLM is its own finding, because Office answers those with
+/// the user's Windows sign-in and the fix differs from a proxy that wants a password.
+fn by_check(c: &CheckResult) -> (&'static str, &'static str, &'static str) {
+    let cause = c.cause.unwrap_or(Cause::Other);
+    if cause == Cause::HttpProxyAuth && c.http.as_ref().is_some_and(|h| h.asks_windows_credentials()) {
+        return (
+            "proxy-auth-windows",
+            "proxy-auth-windows",
+            "A proxy asks for Windows sign-in (Negotiate/NTLM)",
+        );
+    }
+    by_cause(cause)
+}
+
 /// Host names of check ids, for readable details.
 fn hosts(ids: &[String]) -> String {
     let mut names: Vec<&str> = ids.iter().map(|i| i.trim_start_matches("endpoint:")).collect();
@@ -348,21 +363,16 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
     }
 
     // Everything else, grouped by cause.
-    let mut groups: BTreeMap<&'static str, (Cause, Vec<&CheckResult>)> = BTreeMap::new();
+    let mut groups: BTreeMap<&'static str, (&'static str, &'static str, Vec<&CheckResult>)> = BTreeMap::new();
     for c in failing
         .iter()
         .copied()
         .filter(|c| !explained.contains(&c.id.as_str()))
     {
-        let cause = c.cause.unwrap_or(Cause::Other);
-        groups
-            .entry(by_cause(cause).0)
-            .or_insert((cause, Vec::new()))
-            .1
-            .push(c);
+        let (id, rem, title) = by_check(c);
+        groups.entry(id).or_insert((rem, title, Vec::new())).2.push(c);
     }
-    for (id, (cause, group)) in groups {
-        let (_, rem, title) = by_cause(cause);
+    for (id, (rem, title, group)) in groups {
         let ids: Vec<String> = group.iter().map(|c| c.id.clone()).collect();
         let first = group[0]
             .failing_stage()
@@ -512,10 +522,41 @@ mod tests {
         assert_eq!(f[0].id, "endpoint-blocked", "wider first");
         assert_eq!(f[0].checks.len(), 2);
         assert_eq!(f[1].id, "proxy-auth");
+        assert_eq!(f[1].remediation_id, "proxy-auth");
         // every failing check is explained exactly once
         let mut all: Vec<_> = f.iter().flat_map(|x| x.checks.clone()).collect();
         all.sort();
         assert_eq!(all, vec!["endpoint:a.com", "endpoint:b.com", "endpoint:c.com"]);
+    }
+
+    #[test]
+    fn a_proxy_asking_for_windows_sign_in_is_its_own_finding() {
+        let with_schemes = |host: &str, schemes: &[&str]| {
+            let mut c = ep(host, Some(Cause::HttpProxyAuth));
+            c.http = Some(crate::model::HttpInfo {
+                status: 407,
+                proxy_authenticate: schemes.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            });
+            c
+        };
+        let checks = vec![
+            with_schemes("a.com", &["Negotiate", "NTLM"]),
+            with_schemes("b.com", &["NTLM"]),
+            with_schemes("c.com", &["Basic"]),
+            ep("d.com", None),
+        ];
+        let f = diagnose(&checks);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(
+            (f[0].id.as_str(), f[0].remediation_id, f[0].checks.len()),
+            ("proxy-auth-windows", "proxy-auth-windows", 2)
+        );
+        assert!(f[0].title.contains("Negotiate/NTLM"), "{}", f[0].title);
+        assert_eq!(
+            (f[1].id.as_str(), f[1].remediation_id),
+            ("proxy-auth", "proxy-auth")
+        );
     }
 
     fn with_facts(id: &str, facts: &[(&str, &str)]) -> CheckResult {

@@ -549,6 +549,49 @@ pub static ALL: &[Remediation] = &[
         leads_from: &["http-proxy-auth"],
     },
     Remediation {
+        id: "proxy-auth-windows",
+        title: "A proxy demands Windows sign-in (Negotiate or NTLM)",
+        summary: "A proxy answered HTTP 407 and offers Negotiate (Kerberos) or NTLM: it wants to know which \
+                  Windows account is behind each connection. Office and its sign-in components answer that \
+                  challenge on their own with the signed-in user's Windows credentials, without a prompt, but only \
+                  when that works for this user on this machine: a local or non-domain account, no ticket for the \
+                  proxy, or a service running as the machine rather than the user all end in the same 407.",
+        steps: &[
+            "Ask the proxy administrator to let the Microsoft 365 endpoints through without authentication, or to \
+             send them direct through the PAC file or bypass list; that removes the problem for every client and \
+             account at once.",
+            "If the proxy must authenticate them: check that the user is signed in to Windows with a domain \
+             account the proxy accepts, and that the machine can reach a domain controller (the Kerberos ticket \
+             list should show one for HTTP/ and the proxy's name after a request through it).",
+            "Make sure the proxy is configured by its host name, not an IP address: Kerberos finds the proxy's \
+             service by name, and with an address Windows can only fall back to NTLM, which the proxy or a policy \
+             may refuse.",
+            "Make sure the machine-wide WinHTTP proxy matches the user's proxy, because background components use \
+             WinHTTP (see the proxy entry).",
+            "Check again: the endpoints should now answer from Microsoft rather than from the proxy.",
+        ],
+        commands: &[
+            cmd(
+                "List the signed-in user's Kerberos tickets (look for HTTP/ followed by the proxy's name)",
+                "klist",
+            ),
+            cmd(
+                "Show the signed-in user's domain account (an error means a local account)",
+                "whoami /upn",
+            ),
+            WINHTTP_SHOW,
+            sh(
+                "See which schemes the proxy offers (the Proxy-Authenticate lines; put in your proxy's address)",
+                "curl -sv -o /dev/null -x http://proxy.example.com:8080 https://login.microsoftonline.com/ 2>&1 \
+                 | grep -i proxy-authenticate",
+            ),
+        ],
+        links: &[ARTICLE, NETWORK_PRINCIPLES, MANAGING_ENDPOINTS],
+        admin_only: true,
+        article_section: Some(SEC_PROXY),
+        leads_from: &["http-proxy-auth", "network:proxy"],
+    },
+    Remediation {
         id: "proxy-block",
         title: "A proxy or web filter blocks Microsoft 365 endpoints",
         summary: "The request reached a proxy or filter that answered with its own refusal (a 403 or a block \
@@ -1364,6 +1407,7 @@ mod tests {
             "tls-wrong-name",
             "tls-handshake",
             "proxy-auth",
+            "proxy-auth-windows",
             "proxy-block",
             "http-timeout",
             "proxy",

@@ -122,6 +122,31 @@ impl Headers {
             .map(|v| String::from_utf8_lossy(v).trim().to_string())
     }
 
+    /// Every value of `name` (any case) as text, trimmed, in order.
+    pub fn get_all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v).trim().to_string())
+            .collect()
+    }
+
+    /// The authentication schemes a `WWW-Authenticate` or `Proxy-Authenticate` header
+    /// (`name`) offers, as sent (`Negotiate`, `NTLM`, `Basic`), in order, each once. A
+    /// proxy may send one header per scheme or several challenges in one header
+    /// (`Basic realm="x", Negotiate`); parameters and tokens are not kept.
+    pub fn auth_schemes(&self, name: &str) -> Vec<String> {
+        let mut schemes: Vec<String> = Vec::new();
+        for value in self.get_all(name) {
+            for scheme in challenge_schemes(&value) {
+                if !schemes.iter().any(|s| s.eq_ignore_ascii_case(&scheme)) {
+                    schemes.push(scheme);
+                }
+            }
+        }
+        schemes
+    }
+
     /// Every header, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
@@ -143,6 +168,40 @@ impl Headers {
         self.raw("content-length").is_some_and(|v| v.trim_ascii() != b"0")
             || self.raw("transfer-encoding").is_some()
     }
+}
+
+/// The schemes of the challenges in one header value (RFC 9110 section 11.6.1): the
+/// comma-separated items outside quotes whose first word is a token and not a parameter
+/// (`realm="x"`) are the start of a challenge, and that word is its scheme.
+fn challenge_schemes(value: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                items.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&value[start..]);
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let item = item.trim_start();
+            let end = item.find(|c: char| !is_tchar(c)).unwrap_or(item.len());
+            let (word, rest) = item.split_at(end);
+            // `realm="x"`, `realm = "x"`: a parameter of the challenge before it.
+            let param = rest.trim_start().starts_with('=');
+            let whole_word = rest.is_empty() || rest.starts_with(char::is_whitespace);
+            (!word.is_empty() && !param && whole_word).then(|| word.to_string())
+        })
+        .collect()
 }
 
 /// A response's status line and headers.
@@ -370,6 +429,40 @@ pub fn base64_encode(input: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_schemes_are_read_from_every_challenge() {
+        let head = |lines: &str| {
+            parse_response(format!("HTTP/1.1 407 Proxy Authentication Required\r\n{lines}\r\n").as_bytes())
+                .unwrap()
+                .unwrap()
+                .0
+        };
+        let h = head("Proxy-Authenticate: Negotiate\r\nproxy-authenticate: NTLM\r\n");
+        assert_eq!(
+            h.headers.auth_schemes("Proxy-Authenticate"),
+            ["Negotiate", "NTLM"]
+        );
+        let h = head(
+            "Proxy-Authenticate: Basic realm=\"a, b\", charset=\"UTF-8\", Negotiate YIIGhgYGKwYBBQUC==\r\n\
+             Proxy-Authenticate: Digest realm = \"x\", qop=\"auth\", nonce=\"n\\\",Evil\", basic\r\n",
+        );
+        assert_eq!(
+            h.headers.auth_schemes("proxy-authenticate"),
+            ["Basic", "Negotiate", "Digest"],
+            "parameters, quoted commas and repeats are not schemes"
+        );
+        assert!(head("Server: x\r\n")
+            .headers
+            .auth_schemes("Proxy-Authenticate")
+            .is_empty());
+        assert_eq!(
+            head("WWW-Authenticate: Bearer\r\n")
+                .headers
+                .auth_schemes("WWW-Authenticate"),
+            ["Bearer"]
+        );
+    }
 
     #[test]
     fn requests_are_written_one_way() {

@@ -273,6 +273,27 @@ pub struct HttpInfo {
     /// The `Date` header, kept for the clock-skew check.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub date: Option<String>,
+    /// The authentication schemes a proxy's 407 offers in its `Proxy-Authenticate`
+    /// headers (`Negotiate`, `NTLM`, `Basic`), as sent; never a token or a parameter.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub proxy_authenticate: Vec<String>,
+}
+
+impl HttpInfo {
+    /// Whether a proxy asks for the signed-in Windows user's own account (Negotiate or
+    /// NTLM), which Office answers by itself, rather than a name and password.
+    pub fn asks_windows_credentials(&self) -> bool {
+        self.proxy_authenticate.iter().any(|s| is_windows_integrated(s))
+    }
+}
+
+/// Whether an HTTP authentication scheme is Windows integrated authentication: the
+/// client proves who the signed-in user is with Kerberos (`Negotiate`) or `NTLM`, no
+/// password typed.
+pub fn is_windows_integrated(scheme: &str) -> bool {
+    ["negotiate", "ntlm", "kerberos"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 /// What a check is about; decides which pane shows it.

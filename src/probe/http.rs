@@ -22,7 +22,36 @@ pub fn info_of(head: &ResponseHead) -> HttpInfo {
         server: head.headers.get("server"),
         via: head.headers.get("via"),
         date: head.headers.get("date"),
+        proxy_authenticate: if head.status == 407 {
+            head.headers.auth_schemes("proxy-authenticate")
+        } else {
+            Vec::new()
+        },
     }
+}
+
+/// What a proxy's 407 asks for, in words, from the schemes it offers: "Negotiate
+/// (Kerberos/Windows) or NTLM (Windows) credentials", "Basic (name and password)
+/// credentials", or just "credentials" when it names none.
+pub fn asks_for(schemes: &[String]) -> String {
+    if schemes.is_empty() {
+        return "credentials".into();
+    }
+    let named: Vec<String> = schemes
+        .iter()
+        .map(|s| {
+            let kind = match s.to_ascii_lowercase().as_str() {
+                "negotiate" => " (Kerberos/Windows)",
+                "ntlm" => " (Windows)",
+                "kerberos" => " (Windows)",
+                "basic" => " (name and password)",
+                "digest" => " (name and password)",
+                _ => "",
+            };
+            format!("{s}{kind}")
+        })
+        .collect();
+    format!("{} credentials", named.join(" or "))
 }
 
 fn fail(cause: Cause, detail: impl Into<String>, info: Option<HttpInfo>) -> StageFailure {
@@ -146,7 +175,10 @@ fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, StageFailure> {
     match info.status {
         407 => Err(fail(
             Cause::HttpProxyAuth,
-            "HTTP 407: a proxy asks for credentials",
+            format!(
+                "HTTP 407: a proxy asks for {}",
+                asks_for(&info.proxy_authenticate)
+            ),
             Some(info),
         )),
         403 => {
@@ -186,7 +218,36 @@ mod tests {
             server: None,
             via: via.map(str::to_string),
             date: None,
+            proxy_authenticate: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_407_names_the_schemes_it_offers() {
+        let (head, _) = wire::parse_response(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\n\
+              Proxy-Authenticate: NTLM\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        let e = judge(info_of(&head), b"").unwrap_err();
+        assert_eq!(e.cause, Cause::HttpProxyAuth);
+        assert_eq!(
+            e.detail,
+            "HTTP 407: a proxy asks for Negotiate (Kerberos/Windows) or NTLM (Windows) credentials"
+        );
+        let http = e.http.unwrap();
+        assert_eq!(http.proxy_authenticate, ["Negotiate", "NTLM"]);
+        assert!(http.asks_windows_credentials());
+        assert_eq!(
+            asks_for(&["Basic".into()]),
+            "Basic (name and password) credentials"
+        );
+        assert_eq!(asks_for(&[]), "credentials");
+        let (head, _) = wire::parse_response(b"HTTP/1.1 200 OK\r\nProxy-Authenticate: NTLM\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(info_of(&head).proxy_authenticate.is_empty(), "only a 407 is read");
     }
 
     #[test]

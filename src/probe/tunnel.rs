@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::http::info_of;
+use super::http::{asks_for, info_of};
 use super::StageFailure;
 use crate::http::{self as wire, Request};
 use crate::model::{Cause, HttpInfo, StageName};
@@ -80,7 +80,10 @@ fn judge(info: HttpInfo, proxy: &ProxyServer, host: &str, port: u16) -> Result<(
         200..=299 => return Ok(()),
         407 => (
             Cause::HttpProxyAuth,
-            format!("HTTP 407 from proxy {proxy}: it asks for credentials (CONNECT {target})"),
+            format!(
+                "HTTP 407 from proxy {proxy}: it asks for {} (CONNECT {target})",
+                asks_for(&info.proxy_authenticate)
+            ),
         ),
         403 => {
             let by = info
@@ -121,11 +124,24 @@ mod tests {
             server: None,
             via: via.map(Into::into),
             date: None,
+            proxy_authenticate: Vec::new(),
         };
         assert!(judge(info(200, None), &proxy, "a", 443).is_ok());
         let e = judge(info(407, None), &proxy, "a", 443).unwrap_err();
         assert_eq!(e.cause, Cause::HttpProxyAuth);
         assert!(e.detail.contains("127.0.0.1:3128"), "{}", e.detail);
+        assert!(e.detail.contains("asks for credentials"), "{}", e.detail);
+        let negotiate = HttpInfo {
+            proxy_authenticate: vec!["Negotiate".into()],
+            ..info(407, None)
+        };
+        let e = judge(negotiate, &proxy, "a", 443).unwrap_err();
+        assert_eq!(e.cause, Cause::HttpProxyAuth);
+        assert_eq!(
+            e.detail,
+            "HTTP 407 from proxy 127.0.0.1:3128: it asks for Negotiate (Kerberos/Windows) credentials (CONNECT a:443)"
+        );
+        assert_eq!(e.http.unwrap().proxy_authenticate, ["Negotiate"]);
         let e = judge(info(403, Some("1.1 swg")), &proxy, "a", 443).unwrap_err();
         assert_eq!(e.cause, Cause::HttpBlocked);
         assert!(e.detail.contains("swg"));

@@ -86,6 +86,7 @@ fn passing_https(host_path: &str, addr: &str, ms: [f64; 4]) -> CheckResult {
         server: Some("Microsoft-IIS/10.0".into()),
         via: None,
         date: None,
+        ..Default::default()
     });
     c.checked_at = last_sweep();
     c
@@ -110,6 +111,7 @@ fn crl() -> CheckResult {
         server: Some("ECAcc (lhd/35A5)".into()),
         via: None,
         date: None,
+        ..Default::default()
     });
     c.checked_at = last_sweep();
     c
