@@ -194,11 +194,10 @@ fn windows_fixes_say_so_elsewhere() {
 fn on_a_terminal_only_a_typed_yes_applies() {
     use std::io::Write;
     if Command::new("script").arg("--version").output().is_err() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED on_a_terminal_only_a_typed_yes_applies: no `script` (util-linux) to make a terminal"
+        return support::skip::because(
+            "on_a_terminal_only_a_typed_yes_applies",
+            "no `script` (util-linux) to make a terminal",
         );
-        return;
     }
     let p = Profile::new();
     let before = tree(&p.local);

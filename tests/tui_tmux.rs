@@ -2,7 +2,7 @@
 //! on the wire, the light turns and the remediation panel changes; keys work; quitting
 //! restores the terminal exactly (raw mode off, alternate screen left).
 //!
-//! Needs tmux; skips with a printed reason where it is missing.
+//! Needs tmux; skips loudly (`support::skip`) where it is missing, and fails under CI.
 
 mod support;
 
@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::bin::BIN;
+use support::skip;
+
+const TMUX_MISSING: &str = "tmux is not installed (apt-get install tmux; CI installs it)";
 
 fn have_tmux() -> bool {
     Command::new("tmux")
@@ -104,8 +107,10 @@ fn write_scenario(dir: &Path) -> PathBuf {
 #[test]
 fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
-        return;
+        return skip::because(
+            "fault_turns_the_light_keys_work_and_quit_restores_the_terminal",
+            TMUX_MISSING,
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path());
@@ -243,8 +248,7 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
-        return;
+        return skip::because("sigterm_and_sighup_restore_the_terminal", TMUX_MISSING);
     }
     for signal in ["TERM", "HUP"] {
         let dir = tempfile::tempdir().unwrap();
@@ -291,8 +295,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
 #[test]
 fn a_dead_terminal_ends_the_monitor() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
-        return;
+        return skip::because("a_dead_terminal_ends_the_monitor", TMUX_MISSING);
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();

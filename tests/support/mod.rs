@@ -13,3 +13,4 @@ pub mod netns;
 pub mod report;
 pub mod results;
 pub mod serve;
+pub mod skip;
