@@ -197,8 +197,9 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
         "{md}"
     );
 
-    // Resize down to 10x4 and back: a notice, never a panic, and the layout comes back.
-    for (w, h) in [(200, 60), (80, 24), (40, 12), (10, 4)] {
+    // Resize down to 10x4 and back: the exact notice (src/tui/ui/too_small.rs) just under
+    // the 60x16 minimum and below, never a panic, and the layout comes back.
+    let resize = |w: u16, h: u16| {
         tmux.run(&[
             "resize-window",
             "-t",
@@ -208,13 +209,37 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
             "-y",
             &h.to_string(),
         ]);
-        std::thread::sleep(Duration::from_millis(300));
+    };
+    let shown = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    for (w, h) in [(200, 60), (80, 24)] {
+        resize(w, h);
+        tmux.wait_for(&format!("the layout at {w}x{h}"), Duration::from_secs(5), |s| {
+            row_light(s, "activation.sls.microsoft.com").is_some()
+        });
     }
-    let small = tmux.screen();
-    assert!(
-        small.to_lowercase().contains("small") || small.trim().len() < 60,
-        "tiny terminal shows a notice: {small}"
-    );
+    for (w, h) in [(59, 16), (60, 15), (40, 12)] {
+        resize(w, h);
+        let notice = [
+            "terminal too small".to_string(),
+            format!("(need 60x16, have {w}x{h})"),
+            "q quits".to_string(),
+        ];
+        tmux.wait_for(&format!("the notice at {w}x{h}"), Duration::from_secs(5), |s| {
+            shown(s) == notice
+        });
+    }
+    // At 10x4 the notice wraps, centred, and its first four lines fill the screen.
+    resize(10, 4);
+    tmux.wait_for("the wrapped notice at 10x4", Duration::from_secs(5), |s| {
+        s.lines().map(str::trim_end).collect::<Vec<_>>()
+            == [" terminal", " too small", "   (need", "  60x16,"]
+    });
     tmux.run(&["resize-window", "-t", "t", "-x", "120", "-y", "40"]);
     tmux.wait_for("the layout after resizing back", Duration::from_secs(5), |s| {
         row_light(s, "activation.sls.microsoft.com").is_some()
