@@ -83,7 +83,10 @@ fn a_broken_config_file_names_file_and_line_and_changes_nothing() {
         run(m365mon(home.path()).args(["--config", file.to_str().unwrap(), "check", "--lab", "healthy"]));
     assert_eq!(code, 3, "{err}");
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("bad.toml:2:") && err.contains("colour"), "{err}");
+    assert!(
+        err.contains(&format!("{}:2: ", file.display())) && err.contains("colour"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         text,
