@@ -1,13 +1,14 @@
 //! `m365mon fix` and `m365mon undo` end to end, with the real binary on a temporary
 //! profile: the dry run changes nothing, applying needs --allow-fixes and a confirmation
 //! (refused without a terminal and without --yes), the backup and journal land in the data
-//! folder, and undo restores the caches byte for byte.
+//! folder, and undo restores the caches byte for byte, with their modification times.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
 use support::bin::{self, text, BIN};
 
 const BROKER: &str = "Packages/Microsoft.AAD.BrokerPlugin_cw5n1h2txyewy/AC/TokenBroker/Accounts";
@@ -35,6 +36,29 @@ impl Profile {
         )
         .unwrap();
         std::fs::write(local.join(CXH).join("three.tbacct"), vec![b'x'; 3000]).unwrap();
+        // A private file (see the TODO on modes in dry_run_then_refusal_then_apply_and_undo).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let private = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(local.join(BROKER).join("one.tbacct"), private).unwrap();
+        }
+        // Times well in the past (to the nanosecond), so a file written anew shows.
+        for (i, rel) in [
+            format!("{BROKER}/one.tbacct"),
+            format!("{BROKER}/nested/two.tbres"),
+            format!("{CXH}/three.tbacct"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(local.join(rel))
+                .unwrap();
+            let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000 + i as u64 * 86_400, 123_456_789);
+            f.set_modified(t).unwrap();
+        }
         Profile {
             _tmp: tmp,
             local,
@@ -62,7 +86,11 @@ impl Profile {
     }
 }
 
-fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+/// Everything under `root`: a folder as `None`, a file as its bytes and modification time
+/// (both of which undo puts back; the time is the backup's `modified`). Folder times are
+/// left out: emptying a folder and refilling it changes them. File modes are left out
+/// for now: see the TODO in `dry_run_then_refusal_then_apply_and_undo`.
+fn tree(root: &Path) -> BTreeMap<String, Option<(Vec<u8>, SystemTime)>> {
     let mut out = BTreeMap::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -73,7 +101,8 @@ fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 out.insert(rel, None);
                 pending.push(p);
             } else {
-                out.insert(rel, Some(std::fs::read(&p).unwrap()));
+                let modified = std::fs::metadata(&p).unwrap().modified().unwrap();
+                out.insert(rel, Some((std::fs::read(&p).unwrap(), modified)));
             }
         }
     }
@@ -162,7 +191,13 @@ fn dry_run_then_refusal_then_apply_and_undo() {
     assert_eq!(std::fs::read_dir(p.local.join(BROKER)).unwrap().count(), 0);
     let o = p.run(&["undo", &id, "--yes"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Byte for byte, and each file's modification time.
     assert_eq!(tree(&p.local), before);
+    // TODO(fix backups keep permissions): also compare each file's mode. Undo writes a
+    // file anew, so today it gets the default mode, not the one it had (src/fix/backup.rs
+    // keeps no mode): with one.tbacct made 0600 in the profile, it comes back 0644. Once
+    // backups keep permissions (another change, not made here), record
+    // `metadata.permissions().mode()` in `tree` beside the time.
     let o = p.run(&["undo", "--yes"]);
     assert_eq!(o.status.code(), Some(3), "nothing left to undo: {}", text(&o));
 }
