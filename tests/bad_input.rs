@@ -17,7 +17,8 @@ fn run(args: &[&str]) -> (i32, String) {
     (code, stderr)
 }
 
-/// (args, text the message must contain)
+/// (args, text the message must contain: for a fixture, its whole path and the exact
+/// line of its mistake)
 fn cases() -> Vec<(Vec<String>, String)> {
     let f = |n: &str| fixture(n).to_string_lossy().to_string();
     let theme = |n: &str| files::fixture("invalid_themes", n).to_string_lossy().to_string();
@@ -28,7 +29,7 @@ fn cases() -> Vec<(Vec<String>, String)> {
                 "--endpoints".into(),
                 f("endpoints-unknown-key.toml"),
             ],
-            "endpoints-unknown-key.toml:5: ".into(),
+            format!("{}:5: ", f("endpoints-unknown-key.toml")),
         ),
         (
             vec![
@@ -36,7 +37,7 @@ fn cases() -> Vec<(Vec<String>, String)> {
                 "--endpoints".into(),
                 f("endpoints-bad-host.toml"),
             ],
-            "endpoints-bad-host.toml:4: ".into(),
+            format!("{}:4: ", f("endpoints-bad-host.toml")),
         ),
         (
             vec![
@@ -44,7 +45,7 @@ fn cases() -> Vec<(Vec<String>, String)> {
                 "--endpoints".into(),
                 f("endpoints-syntax.toml"),
             ],
-            "endpoints-syntax.toml:1: ".into(),
+            format!("{}:1: ", f("endpoints-syntax.toml")),
         ),
         (
             vec![
@@ -52,19 +53,19 @@ fn cases() -> Vec<(Vec<String>, String)> {
                 "--ms-endpoints".into(),
                 f("ms-bad-ports.json"),
             ],
-            "ms-bad-ports.json:3: ".into(),
+            format!("{}:3: ", f("ms-bad-ports.json")),
         ),
         (
             vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-syntax.json")],
-            "ms-syntax.json:3: ".into(),
+            format!("{}:3: ", f("ms-syntax.json")),
         ),
         (
             vec!["check".into(), "--lab".into(), f("scenario-bad-mode.toml")],
-            "scenario-bad-mode.toml:6: ".into(),
+            format!("{}:6: ", f("scenario-bad-mode.toml")),
         ),
         (
             vec!["check".into(), "--lab".into(), f("scenario-missing-status.toml")],
-            "scenario-missing-status.toml:6: ".into(),
+            format!("{}:6: ", f("scenario-missing-status.toml")),
         ),
         (
             vec![
@@ -98,11 +99,11 @@ fn cases() -> Vec<(Vec<String>, String)> {
         (vec!["explain".into(), "zzz".into()], "zzz".into()),
         (
             vec!["--theme".into(), theme("bad-colour.toml")],
-            "bad-colour.toml:".into(),
+            format!("{}:6: ", theme("bad-colour.toml")),
         ),
         (
             vec!["--theme".into(), theme("unknown-key.toml")],
-            "unknown-key.toml:".into(),
+            format!("{}:6: ", theme("unknown-key.toml")),
         ),
         (
             vec!["--theme".into(), "no-such-theme".into()],

@@ -83,7 +83,10 @@ fn a_broken_config_file_names_file_and_line_and_changes_nothing() {
         run(m365mon(home.path()).args(["--config", file.to_str().unwrap(), "check", "--lab", "healthy"]));
     assert_eq!(code, 3, "{err}");
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("bad.toml:2:") && err.contains("colour"), "{err}");
+    assert!(
+        err.contains(&format!("{}:2: ", file.display())) && err.contains("colour"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         text,
@@ -390,11 +393,11 @@ fn log_file_gets_the_state_changes_and_the_terminal_gets_nothing_extra() {
 /// quietly (no panic, exit 0) instead of `print!`'s "failed printing to stdout".
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
+    let Some(sample) = support::files::shared_sample("a_closed_pipe_ends_the_output_quietly") else {
+        return;
+    };
+    let sample = sample.to_str().unwrap();
     let home = tempfile::tempdir().unwrap();
-    let sample = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/ms365-endpoints-worldwide-sample.json"
-    );
     // Each output is larger than a pipe's buffer (64 KiB), so the writer is still writing
     // when the reader goes away.
     for args in [
@@ -416,4 +419,19 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
+}
+
+/// Microsoft's real endpoint list imports: one entry per URL, wildcards listed but never
+/// probed, the categories kept.
+#[test]
+fn the_real_microsoft_sample_imports() {
+    let Some(path) = support::files::shared_sample("the_real_microsoft_sample_imports") else {
+        return;
+    };
+    let v = m365mon::catalog::ms_json::load(&path).unwrap();
+    assert_eq!(v.len(), 354, "one entry per URL");
+    let wild = v.iter().filter(|e| e.wildcard).count();
+    assert_eq!(wild, 105);
+    assert!(v.iter().filter(|e| e.wildcard).all(|e| !e.probe));
+    assert!(v.iter().any(|e| e.category.as_deref() == Some("Optimize")));
 }

@@ -1,13 +1,14 @@
 //! `m365mon fix` and `m365mon undo` end to end, with the real binary on a temporary
 //! profile: the dry run changes nothing, applying needs --allow-fixes and a confirmation
 //! (refused without a terminal and without --yes), the backup and journal land in the data
-//! folder, and undo restores the caches byte for byte.
+//! folder, and undo restores the caches byte for byte, with their modification times.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
 use support::bin::{self, text, BIN};
 
 const BROKER: &str = "Packages/Microsoft.AAD.BrokerPlugin_cw5n1h2txyewy/AC/TokenBroker/Accounts";
@@ -35,6 +36,29 @@ impl Profile {
         )
         .unwrap();
         std::fs::write(local.join(CXH).join("three.tbacct"), vec![b'x'; 3000]).unwrap();
+        // A private file: undo must give it back private.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let private = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(local.join(BROKER).join("one.tbacct"), private).unwrap();
+        }
+        // Times well in the past (to the nanosecond), so a file written anew shows.
+        for (i, rel) in [
+            format!("{BROKER}/one.tbacct"),
+            format!("{BROKER}/nested/two.tbres"),
+            format!("{CXH}/three.tbacct"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(local.join(rel))
+                .unwrap();
+            let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000 + i as u64 * 86_400, 123_456_789);
+            f.set_modified(t).unwrap();
+        }
         Profile {
             _tmp: tmp,
             local,
@@ -62,7 +86,10 @@ impl Profile {
     }
 }
 
-fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+/// Everything under `root`: a folder as `None`, a file as its bytes, modification time and
+/// (on Unix) mode, all of which undo puts back. Folder times are left out: emptying a
+/// folder and refilling it changes them.
+fn tree(root: &Path) -> BTreeMap<String, Option<(Vec<u8>, SystemTime, u32)>> {
     let mut out = BTreeMap::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -73,7 +100,15 @@ fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 out.insert(rel, None);
                 pending.push(p);
             } else {
-                out.insert(rel, Some(std::fs::read(&p).unwrap()));
+                let meta = std::fs::metadata(&p).unwrap();
+                #[cfg(unix)]
+                let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+                #[cfg(not(unix))]
+                let mode = 0;
+                out.insert(
+                    rel,
+                    Some((std::fs::read(&p).unwrap(), meta.modified().unwrap(), mode)),
+                );
             }
         }
     }
@@ -162,6 +197,7 @@ fn dry_run_then_refusal_then_apply_and_undo() {
     assert_eq!(std::fs::read_dir(p.local.join(BROKER)).unwrap().count(), 0);
     let o = p.run(&["undo", &id, "--yes"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Byte for byte, each file's modification time, and its mode (one.tbacct is 0600).
     assert_eq!(tree(&p.local), before);
     let o = p.run(&["undo", "--yes"]);
     assert_eq!(o.status.code(), Some(3), "nothing left to undo: {}", text(&o));
@@ -194,11 +230,10 @@ fn windows_fixes_say_so_elsewhere() {
 fn on_a_terminal_only_a_typed_yes_applies() {
     use std::io::Write;
     if Command::new("script").arg("--version").output().is_err() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED on_a_terminal_only_a_typed_yes_applies: no `script` (util-linux) to make a terminal"
+        return support::skip::because(
+            "on_a_terminal_only_a_typed_yes_applies",
+            "no `script` (util-linux) to make a terminal",
         );
-        return;
     }
     let p = Profile::new();
     let before = tree(&p.local);

@@ -2,7 +2,8 @@
 //! creates, an nftables rule drops packets to one endpoint's address, and the monitor must
 //! see exactly that endpoint fail at `tcp` with a timeout — then recover when the rule goes.
 //!
-//! Needs root (namespaces, nftables). Elsewhere it prints why it skipped and passes.
+//! Needs root (namespaces, nftables). Elsewhere it skips loudly (`support::skip`), and
+//! fails under CI.
 
 mod support;
 
@@ -12,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::bin::BIN;
 use support::netns::{have, is_root, Netns};
+use support::skip;
 
 /// One `check` inside the namespace against the lab it runs: the report.
 fn check(ns: &Netns, state: &Path) -> Value {
@@ -21,8 +23,10 @@ fn check(ns: &Netns, state: &Path) -> Value {
 #[test]
 fn nftables_rule_blocks_exactly_one_endpoint() {
     if !cfg!(target_os = "linux") || !is_root() || !have("ip") || !have("nft") {
-        eprintln!("skipped: needs Linux, root, ip and nft (runs in CI as root)");
-        return;
+        return skip::because(
+            "nftables_rule_blocks_exactly_one_endpoint",
+            "needs Linux, root, ip and nft (CI runs it as root)",
+        );
     }
     let name = format!("m365mon-fw-{}", std::process::id());
     let mut ns = Netns::add(name);

@@ -4,8 +4,8 @@
 //! dashboard queries are checked against the same Prometheus, and the rules' unit tests
 //! run with promtool.
 //!
-//! Needs /usr/bin/prometheus (Debian package `prometheus`); skipped with a message when
-//! it is absent. Loopback only.
+//! Needs /usr/bin/prometheus and /usr/bin/promtool (Debian package `prometheus`); skips
+//! loudly (`support::skip`) where they are absent, and fails under CI. Loopback only.
 
 mod support;
 
@@ -19,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::http::{free_port, http_get};
 use support::serve::*;
+use support::skip;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 const PROMTOOL: &str = "/usr/bin/promtool";
@@ -139,8 +140,10 @@ fn results(data: &Value) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_sees_the_endpoint_fail() {
     if !Path::new(PROMETHEUS).exists() {
-        eprintln!("SKIPPED: {PROMETHEUS} is not installed (apt-get install prometheus); CI installs it");
-        return;
+        return skip::because(
+            "prometheus_sees_the_endpoint_fail",
+            &format!("{PROMETHEUS} is not installed (apt-get install prometheus; CI installs it)"),
+        );
     }
     let started = Instant::now();
     // Activation starts dropping packets 4 s after the lab starts.
@@ -249,7 +252,12 @@ async fn prometheus_sees_the_endpoint_fail() {
     let (failing, cause, phases, finding) = failing;
 
     // promtool's linter agrees with the exposition (names, units, HELP and TYPE lines).
-    if Path::new(PROMTOOL).exists() {
+    if !Path::new(PROMTOOL).exists() {
+        skip::because(
+            "prometheus_sees_the_endpoint_fail (its promtool lint only)",
+            &format!("{PROMTOOL} is not installed (apt-get install prometheus; CI installs it)"),
+        );
+    } else {
         let (status, metrics) =
             tokio::task::spawn_blocking(move || http_get(target, "/metrics", Some(TOKEN)))
                 .await
@@ -300,8 +308,10 @@ async fn prometheus_sees_the_endpoint_fail() {
 #[test]
 fn contrib_rules_and_config_pass_promtool() {
     if !Path::new(PROMTOOL).exists() {
-        eprintln!("SKIPPED: {PROMTOOL} is not installed (apt-get install prometheus); CI installs it");
-        return;
+        return skip::because(
+            "contrib_rules_and_config_pass_promtool",
+            &format!("{PROMTOOL} is not installed (apt-get install prometheus; CI installs it)"),
+        );
     }
     let run = |args: &[&str], dir: &Path| {
         let out = Command::new(PROMTOOL)

@@ -321,7 +321,10 @@ fn the_monitors_export_hides_every_planted_name() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !have_tmux {
-        eprintln!("skipped: tmux is not installed");
+        support::skip::because(
+            "the_monitors_export_hides_every_planted_name",
+            "tmux is not installed",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();

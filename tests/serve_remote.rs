@@ -4,7 +4,7 @@
 
 mod support;
 
-use m365mon::engine::{EventKind, MonitorHandle, Snapshot};
+use m365mon::engine::{EventKind, MonitorCommand, MonitorHandle, Snapshot};
 use m365mon::lab::FaultMode;
 use m365mon::model::{Cause, CheckKind, CheckResult, Status};
 use m365mon::remote::{self, RemoteError};
@@ -60,10 +60,36 @@ async fn attach_shows_what_the_served_monitor_sees() {
         .findings
         .iter()
         .any(|f| f.checks.iter().any(|c| c == ACTIVATION_CHECK)));
-    // Commands are accepted and go nowhere: the view is read-only.
-    remote
-        .handle
-        .send(m365mon::engine::MonitorCommand::SetPaused(true));
+    // Commands are accepted and go nowhere: the view is read-only. Nothing receives them,
+    // and the served monitor goes on sweeping, unpaused and unmarked, as the view shows.
+    assert!(
+        remote.handle.commands.is_closed(),
+        "nothing receives the remote view's commands"
+    );
+    let marker = "marker sent through the read-only view";
+    let commands = &remote.handle;
+    commands.send(MonitorCommand::SetPaused(true));
+    commands.send(MonitorCommand::Mark(marker.into()));
+    let untouched =
+        |s: &Snapshot| !s.paused && !s.events.iter().any(|e| e.text == marker || e.text == "paused");
+    let sweeps = mon.handle.snapshot().sweeps;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // Two sweeps later the command has long been handled, had it arrived.
+        let s = view.borrow_and_update().clone();
+        if s.sweeps >= sweeps + 2 {
+            assert!(untouched(&s), "the remote view: {:?}", s.events);
+            break;
+        }
+        assert!(untouched(&s), "the remote view: {:?}", s.events);
+        assert!(
+            Instant::now() < deadline,
+            "the served monitor stopped sweeping after a command through the view"
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(1), view.changed()).await;
+    }
+    let served_state = mon.handle.snapshot();
+    assert!(untouched(&served_state), "{:?}", served_state.events);
 
     // The same monitor through /metrics.
     let (status, metrics) = tokio::task::spawn_blocking(move || http_get(addr, "/metrics", None))

@@ -70,11 +70,17 @@ fn assert_terminal_given_back(tmux: &Tmux, dir: &Path, status: &str) {
 #[test]
 fn a_panic_in_the_running_monitor_restores_the_terminal_and_shows_the_message() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
+        support::skip::because(
+            "a_panic_in_the_running_monitor_restores_the_terminal_and_shows_the_message",
+            "tmux is not installed",
+        );
         return;
     }
     if !cfg!(debug_assertions) {
-        eprintln!("skipped: M365MON_DEBUG_PANIC is honoured by debug builds only");
+        support::skip::because(
+            "a_panic_in_the_running_monitor_restores_the_terminal_and_shows_the_message",
+            "M365MON_DEBUG_PANIC is honoured by debug builds only",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -137,7 +143,10 @@ fn serve_as_remote(scenario: &str) -> (Served, Option<&'static str>) {
 #[test]
 fn attach_shows_the_remote_monitor_read_only_and_quits_cleanly() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
+        support::skip::because(
+            "attach_shows_the_remote_monitor_read_only_and_quits_cleanly",
+            "tmux is not installed",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -198,7 +207,10 @@ fn quit_and_check_the_exporter_stops(tmux: &Tmux, dir: &Path, addr: SocketAddr) 
 #[test]
 fn metrics_listen_answers_beside_the_running_monitor_without_a_token_on_loopback() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
+        support::skip::because(
+            "metrics_listen_answers_beside_the_running_monitor_without_a_token_on_loopback",
+            "tmux is not installed",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -221,7 +233,10 @@ fn metrics_listen_answers_beside_the_running_monitor_without_a_token_on_loopback
 #[test]
 fn metrics_listen_beside_the_running_monitor_wants_the_token_from_the_flag_or_the_environment() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
+        support::skip::because(
+            "metrics_listen_beside_the_running_monitor_wants_the_token_from_the_flag_or_the_environment",
+            "tmux is not installed",
+        );
         return;
     }
     let flag = format!("--token {TOKEN}");

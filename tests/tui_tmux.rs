@@ -2,7 +2,7 @@
 //! on the wire, the light turns and the remediation panel changes; keys work; quitting
 //! restores the terminal exactly (raw mode off, alternate screen left).
 //!
-//! Needs tmux; skips with a printed reason where it is missing.
+//! Needs tmux; skips loudly (`support::skip`) where it is missing, and fails under CI.
 
 mod support;
 
@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::bin::BIN;
+use support::skip;
+
+const TMUX_MISSING: &str = "tmux is not installed (apt-get install tmux; CI installs it)";
 
 fn have_tmux() -> bool {
     Command::new("tmux")
@@ -104,8 +107,10 @@ fn write_scenario(dir: &Path) -> PathBuf {
 #[test]
 fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
-        return;
+        return skip::because(
+            "fault_turns_the_light_keys_work_and_quit_restores_the_terminal",
+            TMUX_MISSING,
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path());
@@ -192,8 +197,9 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
         "{md}"
     );
 
-    // Resize down to 10x4 and back: a notice, never a panic, and the layout comes back.
-    for (w, h) in [(200, 60), (80, 24), (40, 12), (10, 4)] {
+    // Resize down to 10x4 and back: the exact notice (src/tui/ui/too_small.rs) just under
+    // the 60x16 minimum and below, never a panic, and the layout comes back.
+    let resize = |w: u16, h: u16| {
         tmux.run(&[
             "resize-window",
             "-t",
@@ -203,13 +209,37 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
             "-y",
             &h.to_string(),
         ]);
-        std::thread::sleep(Duration::from_millis(300));
+    };
+    let shown = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    for (w, h) in [(200, 60), (80, 24)] {
+        resize(w, h);
+        tmux.wait_for(&format!("the layout at {w}x{h}"), Duration::from_secs(5), |s| {
+            row_light(s, "activation.sls.microsoft.com").is_some()
+        });
     }
-    let small = tmux.screen();
-    assert!(
-        small.to_lowercase().contains("small") || small.trim().len() < 60,
-        "tiny terminal shows a notice: {small}"
-    );
+    for (w, h) in [(59, 16), (60, 15), (40, 12)] {
+        resize(w, h);
+        let notice = [
+            "terminal too small".to_string(),
+            format!("(need 60x16, have {w}x{h})"),
+            "q quits".to_string(),
+        ];
+        tmux.wait_for(&format!("the notice at {w}x{h}"), Duration::from_secs(5), |s| {
+            shown(s) == notice
+        });
+    }
+    // At 10x4 the notice wraps, centred, and its first four lines fill the screen.
+    resize(10, 4);
+    tmux.wait_for("the wrapped notice at 10x4", Duration::from_secs(5), |s| {
+        s.lines().map(str::trim_end).collect::<Vec<_>>()
+            == [" terminal", " too small", "   (need", "  60x16,"]
+    });
     tmux.run(&["resize-window", "-t", "t", "-x", "120", "-y", "40"]);
     tmux.wait_for("the layout after resizing back", Duration::from_secs(5), |s| {
         row_light(s, "activation.sls.microsoft.com").is_some()
@@ -243,8 +273,7 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
-        return;
+        return skip::because("sigterm_and_sighup_restore_the_terminal", TMUX_MISSING);
     }
     for signal in ["TERM", "HUP"] {
         let dir = tempfile::tempdir().unwrap();
@@ -291,8 +320,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
 #[test]
 fn a_dead_terminal_ends_the_monitor() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
-        return;
+        return skip::because("a_dead_terminal_ends_the_monitor", TMUX_MISSING);
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();

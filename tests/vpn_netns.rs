@@ -7,13 +7,13 @@
 //! loopback, and the namespace's only other links are the tun device (no program reads
 //! it) and a veth pair whose both ends are inside.
 //!
-//! Needs root (namespaces). Elsewhere it prints why it skipped and passes.
+//! Needs root (namespaces). Elsewhere it skips loudly (`support::skip`), and fails under CI.
 
 mod support;
 
 use serde_json::Value;
 use support::netns::{have, is_root, Netns};
-use support::report;
+use support::{report, skip};
 
 // The namespace itself (removed, with everything in it, even when the test fails) is
 // `support::netns::Netns`; these are what this test asks of it.
@@ -28,11 +28,14 @@ impl Netns {
         report::by_id(&self.report("healthy"), "network:vpn").clone()
     }
 
-    /// A new namespace with loopback up, or `None` (with the reason printed) where
+    /// A new namespace with loopback up, or `None` (test `test` skipped, loudly) where
     /// namespaces cannot be made.
-    fn create(tag: &str) -> Option<Netns> {
+    fn create(tag: &str, test: &str) -> Option<Netns> {
         if !cfg!(target_os = "linux") || !is_root() || !have("ip") {
-            eprintln!("skipped: needs Linux, root and ip (network namespaces; runs in CI as root)");
+            skip::because(
+                test,
+                "needs Linux, root and ip (network namespaces; CI runs it as root)",
+            );
             return None;
         }
         let ns = Netns::add(format!("m365mon-{tag}-{}", std::process::id()));
@@ -49,7 +52,7 @@ fn fact(check: &Value, key: &str) -> String {
 
 #[test]
 fn tun_device_split_then_full_then_policy_routed() {
-    let Some(ns) = Netns::create("vpn") else {
+    let Some(ns) = Netns::create("vpn", "tun_device_split_then_full_then_policy_routed") else {
         return;
     };
     ns.ip("link add eth0 type veth peer name eth0p");
@@ -134,7 +137,10 @@ fn tun_device_split_then_full_then_policy_routed() {
 /// finding points at the VPN (its DNS, routes or firewall) rather than at a firewall rule.
 #[test]
 fn endpoints_failing_with_a_full_tunnel_up_point_at_the_vpn() {
-    let Some(ns) = Netns::create("vpnrc") else {
+    let Some(ns) = Netns::create(
+        "vpnrc",
+        "endpoints_failing_with_a_full_tunnel_up_point_at_the_vpn",
+    ) else {
         return;
     };
     ns.ip("tuntap add dev m365t1 mode tun");

@@ -21,7 +21,11 @@ pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-/// Compares `now` with the median `Date` of the endpoints that answered.
+/// Judges, at `now`, this machine's clock against the median `Date` of the endpoints that
+/// answered. Each `Date` is compared with the moment its answer arrived (`checked_at`, by
+/// the same clock), so neither a long sweep nor the time since it counts as skew; `now`
+/// is when the verdict is given, and the result is stamped with it (the check is a plain
+/// function of its arguments).
 pub fn check(endpoints: &[CheckResult], now: DateTime<Utc>) -> CheckResult {
     let mut skews: Vec<i64> = endpoints
         .iter()
@@ -31,7 +35,6 @@ pub fn check(endpoints: &[CheckResult], now: DateTime<Utc>) -> CheckResult {
             Some((c.checked_at - date).num_seconds())
         })
         .collect();
-    let _ = now;
     if skews.is_empty() {
         let mut r = CheckResult::simple(
             ID,
@@ -44,6 +47,7 @@ pub fn check(endpoints: &[CheckResult], now: DateTime<Utc>) -> CheckResult {
             "why".into(),
             "the clock is compared with the endpoints' answers; none answered".into(),
         ));
+        r.checked_at = now;
         return r;
     }
     skews.sort_unstable();
@@ -79,6 +83,7 @@ pub fn check(endpoints: &[CheckResult], now: DateTime<Utc>) -> CheckResult {
     if status != Status::Pass {
         r.remediation = Some("clock-skew".into());
     }
+    r.checked_at = now;
     r
 }
 
@@ -123,9 +128,52 @@ mod tests {
         assert_eq!(r.remediation.as_deref(), Some("clock-skew"));
     }
 
+    /// Each threshold just under, at and just over it, both ways: whole seconds (a `Date`
+    /// has no finer grain) and a millisecond under the next second, which still counts as
+    /// the whole second below it.
+    #[test]
+    fn skew_thresholds_at_their_edges() {
+        let hdr = "Thu, 26 Nov 2026 10:00:00 GMT";
+        let server = parse_http_date(hdr).unwrap();
+        let now = server + chrono::Duration::minutes(30);
+        let cases: &[(i64, Status, &str)] = &[
+            (0, Status::Pass, "clock within 1 s of the servers"),
+            (59_000, Status::Pass, "clock within 59 s of the servers"),
+            (60_000, Status::Pass, "clock within 1 min 0 s of the servers"),
+            (60_999, Status::Pass, "clock within 1 min 0 s of the servers"),
+            (61_000, Status::Warn, "clock is 1 min 1 s ahead of the servers"),
+            (-60_000, Status::Pass, "clock within 1 min 0 s of the servers"),
+            (-61_000, Status::Warn, "clock is 1 min 1 s behind the servers"),
+            (299_000, Status::Warn, "clock is 4 min 59 s ahead of the servers"),
+            (300_000, Status::Warn, "clock is 5 min 0 s ahead of the servers"),
+            (300_999, Status::Warn, "clock is 5 min 0 s ahead of the servers"),
+            (
+                301_000,
+                Status::Fail,
+                "clock is 5 min 1 s ahead of the servers: sign-in tokens will be rejected",
+            ),
+            (-300_000, Status::Warn, "clock is 5 min 0 s behind the servers"),
+            (
+                -301_000,
+                Status::Fail,
+                "clock is 5 min 1 s behind the servers: sign-in tokens will be rejected",
+            ),
+        ];
+        for &(ms, status, summary) in cases {
+            let r = check(&[answered(hdr, server + chrono::Duration::milliseconds(ms))], now);
+            assert_eq!((r.status, r.summary.as_str()), (status, summary), "{ms} ms");
+            let remediation = (status != Status::Pass).then_some("clock-skew");
+            assert_eq!(r.remediation.as_deref(), remediation, "{ms} ms");
+            assert_eq!(r.checked_at, now, "{ms} ms: the verdict is stamped `now`");
+        }
+    }
+
     #[test]
     fn no_answers_is_a_skip_not_a_pass() {
-        assert_eq!(check(&[], Utc::now()).status, Status::Skip);
+        let now = parse_http_date("Thu, 26 Nov 2026 10:00:00 GMT").unwrap();
+        let r = check(&[], now);
+        assert_eq!(r.status, Status::Skip);
+        assert_eq!(r.checked_at, now);
     }
 
     #[test]

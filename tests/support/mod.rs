@@ -14,4 +14,5 @@ pub mod report;
 pub mod results;
 pub mod serve;
 pub mod served;
+pub mod skip;
 pub mod tmux;
