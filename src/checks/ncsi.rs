@@ -56,11 +56,21 @@ pub async fn check(plan: &Sweep<'_>) -> CheckResult {
                             })?;
                         Via::Direct(SocketAddr::new(ips[0], port))
                     }
-                    Route::HttpProxy { addr, .. } => Via::Proxy {
-                        host: &addr.host,
-                        port: addr.port,
-                        authorization: authorization.as_deref(),
-                    },
+                    // The proxy's name through the sweep's resolver, as the probes
+                    // look it up (never the system's behind the monitor's back).
+                    Route::HttpProxy { addr, .. } => {
+                        let ips = resolver
+                            .resolve(&addr.host, settings.timeout)
+                            .await
+                            .map_err(|f| {
+                                format!("cannot resolve the proxy's name {}: {}", addr.host, f.detail)
+                            })?;
+                        Via::Proxy {
+                            name: &addr.host,
+                            addr: SocketAddr::new(ips[0], addr.port),
+                            authorization: authorization.as_deref(),
+                        }
+                    }
                 };
                 get::get(PROBE_HOST, port, PROBE_PATH, via, settings.timeout, MAX_BODY).await
             };

@@ -24,10 +24,11 @@ pub struct Fetched {
 pub enum Via<'a> {
     /// Straight to this address (the caller resolved the name).
     Direct(SocketAddr),
-    /// Through an HTTP proxy, with its `Proxy-Authorization` value if it wants one.
+    /// Through an HTTP proxy at `addr` (its name resolved by the caller, shown as
+    /// `name`), with its `Proxy-Authorization` value if it wants one.
     Proxy {
-        host: &'a str,
-        port: u16,
+        name: &'a str,
+        addr: SocketAddr,
         authorization: Option<&'a str>,
     },
 }
@@ -51,13 +52,13 @@ pub async fn get(
                 (s, Request::get(path, host))
             }
             Via::Proxy {
-                host: proxy,
-                port: proxy_port,
+                name,
+                addr,
                 authorization,
             } => {
-                let s = TcpStream::connect((proxy, proxy_port))
+                let s = TcpStream::connect(addr)
                     .await
-                    .map_err(|e| format!("cannot connect to proxy {proxy}:{proxy_port}: {e}"))?;
+                    .map_err(|e| format!("cannot connect to proxy {name}:{} ({addr}): {e}", addr.port()))?;
                 let authority = if port == 80 {
                     host.to_string()
                 } else {
