@@ -12,7 +12,10 @@
 //! the Negotiate and NTLM challenges come from squid's Kerberos and fake-NTLM helpers
 //! (never started: the client never answers the challenge).
 //!
-//! Without squid (or openssl, or the helpers) the tests skip, saying why.
+//! Without squid (or openssl, or the helpers) the tests skip, saying why. Unix only:
+//! squid and its helpers are Debian's.
+
+#![cfg(unix)]
 
 mod support;
 

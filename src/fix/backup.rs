@@ -189,19 +189,24 @@ pub fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Saved {
-    /// A copy of the file, relative to the backup folder, and its permission bits (Unix
-    /// mode; absent on Windows and in journals of older versions).
+    /// A copy of the file, relative to the backup folder, and its permissions: the Unix
+    /// mode, or on Windows its access list (a self-relative security descriptor, hex).
+    /// Both are absent in journals of older versions.
     File {
         copy: String,
         bytes: u64,
         modified: Option<DateTime<Utc>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mode: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acl: Option<String>,
     },
-    /// The folder existed (it is recreated on restore, with its permission bits).
+    /// The folder existed (it is recreated on restore, with its permissions).
     Folder {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mode: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acl: Option<String>,
     },
     /// The registry value before: its type and bytes (hex), or absent; and the outermost
     /// key that did not exist yet (writing the value creates it and the keys below it),
@@ -362,9 +367,37 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> String {
     format!("cannot {what} {}: {e}", path.display())
 }
 
-/// The permission bits to keep with a backup: the Unix mode. `None` on Windows, where a
-/// restored file takes the ACL its folder passes on (a token cache file has no ACL of its
-/// own), and std has no access to ACLs.
+/// The access list to keep with a backup on Windows (hex of a self-relative security
+/// descriptor with the DACL), so a restored file has the access it had rather than only
+/// what its folder passes on. `None` elsewhere (the mode does that job) and when it
+/// cannot be read (the file is still backed up: its content is what matters most).
+fn acl_of(path: &Path) -> Option<String> {
+    #[cfg(windows)]
+    {
+        crate::platform::windows::file_security::dacl(path)
+            .ok()
+            .map(|d| hex(&d))
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Gives `path` the access list kept by [`acl_of`]; nothing to do for `None`.
+fn set_acl(path: &Path, acl: Option<&str>) -> Result<(), String> {
+    #[cfg(windows)]
+    if let Some(acl) = acl {
+        crate::platform::windows::file_security::set_dacl(path, &unhex(acl)?)?;
+    }
+    #[cfg(not(windows))]
+    let _ = (path, acl);
+    Ok(())
+}
+
+/// The permission bits to keep with a backup: the Unix mode. `None` on Windows, where
+/// the access list ([`acl_of`]) is kept instead.
 fn mode_of(meta: &std::fs::Metadata) -> Option<u32> {
     #[cfg(unix)]
     {
@@ -444,12 +477,15 @@ pub fn backup(host: &dyn Host, dir: &Path, index: usize, action: &Action) -> Res
             // mode, so a private token cache does not become readable in the backup.
             let data = read_file(path)?;
             let mode = mode_of(&meta);
+            let acl = acl_of(path);
             write_keeping(&target, &data, mode, None)?;
+            set_acl(&target, acl.as_deref())?;
             Ok(Saved::File {
                 copy,
                 bytes: data.len() as u64,
                 modified: modified(path),
                 mode,
+                acl,
             })
         }
         Action::RemoveFolder { path } => {
@@ -457,7 +493,10 @@ pub fn backup(host: &dyn Host, dir: &Path, index: usize, action: &Action) -> Res
             if !meta.is_dir() {
                 return Err(format!("{} is no longer a folder", path.display()));
             }
-            Ok(Saved::Folder { mode: mode_of(&meta) })
+            Ok(Saved::Folder {
+                mode: mode_of(&meta),
+                acl: acl_of(path),
+            })
         }
         Action::SetRegistryValue {
             hive: h, key, name, ..
@@ -598,7 +637,11 @@ pub fn restore(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> R
         (
             Action::DeleteFile { path, .. },
             Saved::File {
-                copy, modified, mode, ..
+                copy,
+                modified,
+                mode,
+                acl,
+                ..
             },
         ) => {
             let kept = read_file(&dir.join(copy))?;
@@ -610,14 +653,16 @@ pub fn restore(host: &dyn Host, dir: &Path, action: &Action, saved: &Saved) -> R
                 std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
             }
             write_keeping(path, &kept, *mode, modified.map(std::time::SystemTime::from))?;
+            set_acl(path, acl.as_deref())?;
             if read_file(path)? != kept {
                 return Err(format!("{} does not read back as the backup", path.display()));
             }
             Ok(())
         }
-        (Action::RemoveFolder { path }, Saved::Folder { mode }) => {
+        (Action::RemoveFolder { path }, Saved::Folder { mode, acl }) => {
             std::fs::create_dir_all(path).map_err(|e| io("create", path, e))?;
-            set_mode(path, *mode)
+            set_mode(path, *mode)?;
+            set_acl(path, acl.as_deref())
         }
         (
             Action::SetRegistryValue {
@@ -738,7 +783,13 @@ mod tests {
     fn journals_without_modes_still_read_and_modes_are_written_when_known() {
         // Journals written before modes were kept.
         let folder: Saved = serde_json::from_str(r#"{"kind":"folder"}"#).unwrap();
-        assert_eq!(folder, Saved::Folder { mode: None });
+        assert_eq!(
+            folder,
+            Saved::Folder {
+                mode: None,
+                acl: None
+            }
+        );
         let file: Saved =
             serde_json::from_str(r#"{"kind":"file","copy":"files/00000","bytes":3,"modified":null}"#)
                 .unwrap();
@@ -755,10 +806,17 @@ mod tests {
         );
         // Without a mode the record is what it was; with one, the mode is in it.
         assert_eq!(
-            serde_json::to_string(&Saved::Folder { mode: None }).unwrap(),
+            serde_json::to_string(&Saved::Folder {
+                mode: None,
+                acl: None
+            })
+            .unwrap(),
             r#"{"kind":"folder"}"#
         );
-        let kept = Saved::Folder { mode: Some(0o700) };
+        let kept = Saved::Folder {
+            mode: Some(0o700),
+            acl: None,
+        };
         let text = serde_json::to_string(&kept).unwrap();
         assert_eq!(text, r#"{"kind":"folder","mode":448}"#);
         assert_eq!(serde_json::from_str::<Saved>(&text).unwrap(), kept);

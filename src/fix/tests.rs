@@ -992,3 +992,57 @@ fn journals_of_older_versions_without_created_key_still_undo() {
         "no created key: the field is left out and reads back"
     );
 }
+
+/// Windows/Wine: a cache file and a folder with access lists of their own (not what
+/// their folder passes on) come back from undo with those access lists, and the backup
+/// copy of the file is as locked down as the file was.
+#[cfg(windows)]
+#[test]
+fn undo_gives_files_and_folders_back_their_access_lists_under_windows() {
+    use crate::platform::windows::file_security::sddl;
+    let home = filled_profile();
+    let backups = tempfile::tempdir().unwrap();
+    let broker = cache_dir(home.path(), 0);
+    let file = broker.join("a.tbacct");
+    let folder = broker.join("sub");
+    // Protected lists: Everyone full control (so the test can still work on them under any
+    // enforcement), plus an entry no folder passes on.
+    let file_list = "D:P(A;;FA;;;WD)(A;;FR;;;BU)";
+    let folder_list = "D:P(A;OICI;FA;;;WD)(A;;0x1200a9;;;BU)";
+    sddl::set(&file, file_list);
+    sddl::set(&folder, folder_list);
+    let (file_before, folder_before) = (sddl::of(&file), sddl::of(&folder));
+    // The test proves something only if a new file would not get that list anyway.
+    let fresh = broker.join("fresh.tmp");
+    std::fs::write(&fresh, b"x").unwrap();
+    assert_ne!(sddl::of(&fresh), file_before, "a new file gets another list");
+    std::fs::remove_file(&fresh).unwrap();
+
+    let h = host();
+    let ctx = context(&h, home.path(), backups.path());
+    let r = apply(&plan(cache_fix(), &ctx).unwrap(), &ctx);
+    assert_eq!(r.outcome, Outcome::Applied, "{r:?}");
+    assert!(!file.exists() && !folder.exists());
+    // The backup copy of the file carries its list.
+    let folder_path = r.folder.clone().unwrap();
+    let j = journal::read(&folder_path).unwrap();
+    let copy = j
+        .steps
+        .iter()
+        .find_map(|s| match (&s.action, &s.saved) {
+            (Action::DeleteFile { path, .. }, Some(backup::Saved::File { copy, acl, .. }))
+                if *path == file =>
+            {
+                assert!(acl.is_some(), "the journal keeps the list");
+                Some(folder_path.join(copy))
+            }
+            _ => None,
+        })
+        .expect("a step for a.tbacct");
+    assert_eq!(sddl::of(&copy), file_before, "the backup copy is as locked down");
+
+    let u = undo(&h, &folder_path, r.journal.unwrap());
+    assert_eq!(u.outcome, Outcome::Applied, "{u:?}");
+    assert_eq!(sddl::of(&file), file_before);
+    assert_eq!(sddl::of(&folder), folder_before);
+}

@@ -7,11 +7,14 @@
 //! reason; only the calls themselves are Windows-only.
 //!
 //! The checks only read; the opt-in fixes (`src/fix`) write through `registry_write`,
-//! `credentials_write` and `winhttp_proxy`, always after a verified backup.
+//! `credentials_write`, `winhttp_proxy` and `file_security` (access lists of restored
+//! files), always after a verified backup.
 
 pub mod credentials;
 pub mod credentials_write;
 pub mod elevation;
+#[cfg(windows)]
+pub mod file_security;
 pub mod registry;
 pub mod registry_write;
 pub mod wine;
