@@ -227,8 +227,13 @@ impl Squid {
             }
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
         }
+        // A service name of its own: squid names its shared-memory segments after it, and
+        // the tests start several squids at once (with the default name one of them
+        // sometimes found another's segments and exited). Removed again on drop.
         let child = Command::new(squid)
             .arg("-N")
+            .arg("-n")
+            .arg(Self::service(port))
             .arg("-f")
             .arg(dir.path().join("squid.conf"))
             .stdout(Stdio::null())
@@ -249,6 +254,11 @@ impl Squid {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The squid service name of the instance on `port`.
+    fn service(port: u16) -> String {
+        format!("m365mon{port}")
     }
 
     /// `http://[user:password@]127.0.0.1:port`.
@@ -284,6 +294,15 @@ impl Drop for Squid {
         // Its helpers read from squid; they end when it does.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Killed, squid leaves its shared-memory segments behind (/dev/shm/NAME-*.shm).
+        let prefix = format!("{}-", Self::service(self.port));
+        if let Ok(entries) = std::fs::read_dir("/dev/shm") {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
     }
 }
 
