@@ -11,88 +11,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::bin::BIN;
 use support::skip;
+use support::tmux::{have_tmux, row_light, Tmux};
 
 const TMUX_MISSING: &str = "tmux is not installed (apt-get install tmux; CI installs it)";
-
-fn have_tmux() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Self {
-        Self {
-            socket: format!("m365mon-{tag}-{}", std::process::id()),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    /// Waits until `pred` holds for the screen; returns it, or panics with the last screen.
-    fn wait_for(&self, what: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > limit {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
-
-/// The endpoints-pane row of a host: `│<light> <host> ...`.
-fn row_light(screen: &str, host: &str) -> Option<char> {
-    screen.lines().find_map(|l| {
-        let rest = l.trim_start().strip_prefix('│')?;
-        let mut chars = rest.chars();
-        let light = chars.next()?;
-        let after: String = chars.collect();
-        after
-            .trim_start()
-            .starts_with(&format!("{host} "))
-            .then_some(light)
-    })
-}
 
 fn write_scenario(dir: &Path) -> PathBuf {
     let path = dir.join("e2e.toml");
@@ -123,8 +44,7 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
         scenario.display(),
         export.display()
     );
-    let tmux = Tmux::new("e2e");
-    tmux.run(&["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", &cmd]);
+    let tmux = Tmux::start("e2e", 120, 40, &cmd);
 
     // Healthy first: the light is the pass shape and the panel says so.
     let s = tmux.wait_for("the healthy light", Duration::from_secs(15), |s| {
@@ -282,8 +202,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
         let cmd = format!(
             "stty -g > {d}/before; {bin} --lab healthy --interval 1 & echo $! > {d}/pid; wait $!; stty -g > {d}/after; sleep 60"
         );
-        let tmux = Tmux::new(&format!("sig{signal}"));
-        tmux.run(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", &cmd]);
+        let tmux = Tmux::start(&format!("sig{signal}"), 100, 30, &cmd);
         tmux.wait_for("the monitor", Duration::from_secs(15), |s| {
             row_light(s, "activation.sls.microsoft.com") == Some('+')
         });
@@ -325,9 +244,8 @@ fn a_dead_terminal_ends_the_monitor() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     let bin = BIN;
-    let tmux = Tmux::new("dead");
     let cmd = format!("echo $$ > {d}/pid; exec {bin} --lab healthy --interval 1");
-    tmux.run(&["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", &cmd]);
+    let tmux = Tmux::start("dead", 100, 30, &cmd);
     tmux.wait_for("the monitor", Duration::from_secs(15), |s| {
         row_light(s, "activation.sls.microsoft.com") == Some('+')
     });

@@ -38,7 +38,7 @@ impl SweepPlan {
     /// downloaded and run — once, for the probes and the checks alike.
     pub async fn decide_routes(&self) -> RoutePlan {
         let net = SweepNetwork {
-            dns: Dns::new(&self.settings.dns, self.settings.timeout),
+            dns: OnceLock::new(),
             dns_choice: &self.settings.dns,
             timeout: self.settings.timeout,
             my_ip: OnceLock::new(),
@@ -73,9 +73,10 @@ pub async fn run_sweep(plan: &SweepPlan) -> (Vec<CheckResult>, f64) {
     (checks, ms(started.elapsed()))
 }
 
-/// The network as route planning needs it: the probes' resolver.
+/// The network as route planning needs it: the probes' resolver, built only when a PAC
+/// file asks for a name (most sweeps have no PAC file and need none).
 struct SweepNetwork<'a> {
-    dns: Result<Dns, String>,
+    dns: OnceLock<Result<Dns, String>>,
     dns_choice: &'a DnsChoice,
     timeout: Duration,
     my_ip: OnceLock<IpAddr>,
@@ -83,7 +84,8 @@ struct SweepNetwork<'a> {
 
 impl route::Network for SweepNetwork<'_> {
     async fn resolve(&self, name: &str) -> Result<Vec<IpAddr>, String> {
-        match &self.dns {
+        let dns = self.dns.get_or_init(|| Dns::new(self.dns_choice, self.timeout));
+        match dns {
             Ok(dns) => dns.resolve(name, self.timeout).await.map_err(|f| f.detail),
             Err(why) => Err(why.clone()),
         }

@@ -149,6 +149,16 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     Err(fail(Cause::HttpProtocol, "the answer is not HTTP", None))
 }
 
+/// Who gave an answer, as its `Via` (else `Server`) header says: `" (1.1 contoso-swg)"`,
+/// or nothing when neither is there. For the words of a block.
+pub fn answered_by(info: &HttpInfo) -> String {
+    info.via
+        .clone()
+        .or_else(|| info.server.clone())
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default()
+}
+
 /// Words that betray a proxy or filter block page.
 const BLOCK_WORDS: &[&str] = &[
     "blocked",
@@ -189,12 +199,7 @@ fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, StageFailure> {
                 .iter()
                 .find(|w| text.contains(*w) || server.contains(*w));
             if via_proxy || words.is_some() {
-                let by = info
-                    .via
-                    .clone()
-                    .or_else(|| info.server.clone())
-                    .map(|s| format!(" ({s})"))
-                    .unwrap_or_default();
+                let by = answered_by(&info);
                 Err(fail(
                     Cause::HttpBlocked,
                     format!("HTTP 403 block page from a proxy or filter{by}"),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::http::{asks_for, info_of};
+use super::http::{answered_by, asks_for, info_of};
 use super::StageFailure;
 use crate::http::{self as wire, Request};
 use crate::model::{Cause, HttpInfo, StageName};
@@ -86,12 +86,7 @@ fn judge(info: HttpInfo, proxy: &ProxyServer, host: &str, port: u16) -> Result<(
             ),
         ),
         403 => {
-            let by = info
-                .via
-                .clone()
-                .or_else(|| info.server.clone())
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default();
+            let by = answered_by(&info);
             (
                 Cause::HttpBlocked,
                 format!("HTTP 403 from proxy {proxy}{by}: it blocks the tunnel to {target}"),
