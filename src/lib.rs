@@ -5,7 +5,7 @@
 //! never touches the terminal; the terminal code never touches the network.
 
 #![deny(unsafe_code)]
-// `unsafe` is allowed only in the Windows files of src/platform/ (FFI), each opting in with
+// `unsafe` is allowed only in src/platform/ (Windows FFI, the PAC worker's rlimit), each file opting in with
 // `#![allow(unsafe_code)]`.
 
 pub mod catalog;

@@ -22,12 +22,25 @@ use m365mon::engine::session::{Session, SessionOptions};
 use m365mon::lab::{self, LabOptions, Scenario};
 use m365mon::report;
 use m365mon::report::stream;
+use m365mon::route::pac::worker as pac_worker;
 use m365mon::{fix, remote, serve as exporter, tui};
 
 /// Exit status when the tool could not run (bad input, internal error).
 const COULD_NOT_RUN: u8 = 3;
 
 fn main() -> ExitCode {
+    // The PAC worker (`m365mon pac-worker`, hidden): a child this binary starts to run PAC
+    // files where they can be killed. Taken before the command line and the config file,
+    // which it does not need and must not fail on.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == pac_worker::SUBCOMMAND)
+    {
+        return pac_worker::main();
+    }
+    if let Ok(me) = std::env::current_exe() {
+        pac_worker::install(me);
+    }
     let cli = match parse() {
         Ok(c) => c,
         Err(code) => return code,

@@ -68,6 +68,7 @@ fn evaluate(run: &PacRun) -> CheckResult {
     if let Some(size) = run.size {
         facts.push(("size".into(), format!("{size} bytes")));
     }
+    facts.push(("evaluated in".into(), run.evaluated_in.clone()));
     let decisions = match &run.outcome {
         Ok(d) => d,
         Err(e @ PacFailure::Download(_)) => {
@@ -87,10 +88,15 @@ fn evaluate(run: &PacRun) -> CheckResult {
                 errors.push(format!("{}: {e}", d.url));
                 format!("error: {e}")
             }
+            (Ok(_), _) if d.invalid.is_some() => {
+                let why = d.invalid.clone().unwrap_or_default();
+                errors.push(format!("{}: not a valid PAC answer: {why}", d.url));
+                format!("invalid answer: {why}")
+            }
             (Ok(_), Some(note)) => format!("{} ({note})", d.route.describe()),
             (Ok(_), None) => d.route.describe(),
         };
-        if d.answer.is_ok() {
+        if d.answer.is_ok() && d.invalid.is_none() {
             let key = d.route.describe();
             match tally.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, n)) => *n += 1,

@@ -12,6 +12,7 @@
 //! These functions never fail: a fact that cannot be read comes back empty or `None`,
 //! because a missing fact is itself worth showing, not a reason to stop monitoring.
 
+pub mod limits;
 pub mod macos_office;
 pub mod net;
 pub mod net_linux;

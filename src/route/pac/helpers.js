@@ -75,12 +75,10 @@ function dnsDomainLevels(host) {
   return String(host).split(".").length - 1;
 }
 
+// A native glob (m365mon's `glob_match`): a regular expression built from the pattern
+// can backtrack for ever on patterns like "*a*a*a*a*b".
 function shExpMatch(str, pattern) {
-  var re = String(pattern)
-    .replace(/[.+^${}()|[\]\\\/]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp("^" + re + "$").test(String(str));
+  return __m365mon_glob(String(str), String(pattern));
 }
 
 function isInNet(host, pattern, mask) {

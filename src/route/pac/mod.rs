@@ -9,6 +9,7 @@
 //! the file is downloaded once.
 
 pub mod sandbox;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -37,34 +38,143 @@ pub struct Decision {
     pub route: Route,
     /// Entries skipped, or why the answer could not be used.
     pub note: Option<String>,
+    /// Why the answer is not a valid PAC answer (quoting it); the PAC check fails on it.
+    pub invalid: Option<String>,
 }
 
-/// Reads `FindProxyForURL`'s answer (`"PROXY a:8080; PROXY b:8080; DIRECT"`): the first
-/// entry a probe can use wins, as a client would fall over to the next entry.
-pub fn parse_answer(answer: &str) -> Result<(Route, Option<String>), String> {
-    let mut skipped = Vec::new();
+/// Why an answer gives no route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerError {
+    /// Not a PAC answer at all: a directive that is none, a bad host or port. Quoted.
+    Invalid(String),
+    /// Valid, but nothing in it the probes can follow (only SOCKS, say).
+    NoRoute(String),
+}
+
+impl std::fmt::Display for AnswerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnswerError::Invalid(why) | AnswerError::NoRoute(why) => f.write_str(why),
+        }
+    }
+}
+
+/// One `;`-separated directive of a PAC answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Directive {
+    Direct,
+    /// `PROXY`, `HTTPS`, `SOCKS`, `SOCKS4` or `SOCKS5` (upper case), with `host:port`.
+    Via {
+        kind: String,
+        target: String,
+    },
+}
+
+/// Checks a whole answer the way a browser parses it, before any of it is used: each
+/// `;`-separated directive must be `DIRECT`, or `PROXY`, `HTTPS`, `SOCKS`, `SOCKS4` or
+/// `SOCKS5` followed by one `host:port` (a host name or IP address, port 1-65535).
+/// Keywords are case-insensitive, empty directives (a trailing `;`) are ignored. `Err`
+/// says what is wrong, quoting the answer.
+pub fn validate_answer(answer: &str) -> Result<Vec<Directive>, String> {
+    let quoted = || format!("\"{}\"", answer.chars().take(200).collect::<String>());
+    let mut directives = Vec::new();
     for entry in answer.split(';').map(str::trim).filter(|e| !e.is_empty()) {
         let mut words = entry.split_whitespace();
         let kind = words.next().unwrap_or("").to_ascii_uppercase();
-        let target = words.next().unwrap_or("");
-        let note = || (!skipped.is_empty()).then(|| format!("skipped: {}", skipped.join("; ")));
-        match kind.as_str() {
-            "DIRECT" => return Ok((Route::Direct, note())),
-            "PROXY" | "HTTP" => match Route::from_proxy_url(target) {
-                Ok(r) => return Ok((r, note())),
-                Err(why) => skipped.push(format!("{entry} ({why})")),
-            },
-            "SOCKS" | "SOCKS4" | "SOCKS5" | "HTTPS" | "QUIC" => {
-                skipped.push(format!("{entry} (not supported)"))
+        let target = words.next();
+        if let Some(extra) = words.next() {
+            return Err(format!("{}: unexpected \"{extra}\" in \"{entry}\"", quoted()));
+        }
+        match (kind.as_str(), target) {
+            ("DIRECT", None) => directives.push(Directive::Direct),
+            ("DIRECT", Some(t)) => return Err(format!("{}: DIRECT takes no address (\"{t}\")", quoted())),
+            ("PROXY" | "HTTPS" | "SOCKS" | "SOCKS4" | "SOCKS5", Some(t)) => {
+                check_host_port(t).map_err(|why| format!("{}: {why}", quoted()))?;
+                directives.push(Directive::Via {
+                    kind,
+                    target: t.to_string(),
+                });
             }
-            _ => skipped.push(format!("{entry} (not a PAC route)")),
+            ("PROXY" | "HTTPS" | "SOCKS" | "SOCKS4" | "SOCKS5", None) => {
+                return Err(format!("{}: {kind} needs host:port", quoted()))
+            }
+            _ => return Err(format!("{}: \"{entry}\" is not a PAC directive", quoted())),
         }
     }
-    Err(if skipped.is_empty() {
-        "empty answer".into()
+    if directives.is_empty() {
+        return Err(format!("{}: an empty answer", quoted()));
+    }
+    Ok(directives)
+}
+
+/// `host:port` of a PAC directive: a host name, an IPv4 address or a bracketed IPv6
+/// address, and a port 1-65535.
+fn check_host_port(target: &str) -> Result<(), String> {
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (v6, port) = rest
+            .split_once("]:")
+            .ok_or_else(|| format!("\"{target}\" is not [IPv6]:port"))?;
+        v6.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| format!("\"{v6}\" is not an IPv6 address"))?;
+        (None, port)
     } else {
-        format!("no usable route: {}", skipped.join("; "))
-    })
+        let (host, port) = target
+            .rsplit_once(':')
+            .ok_or_else(|| format!("\"{target}\" has no port"))?;
+        (Some(host), port)
+    };
+    let port_ok = !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && matches!(port.parse::<u32>(), Ok(1..=65535));
+    if !port_ok {
+        return Err(format!("\"{port}\" is not a port (1-65535)"));
+    }
+    let Some(host) = host else { return Ok(()) };
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return name
+            .parse::<Ipv4Addr>()
+            .map(|_| ())
+            .map_err(|_| format!("\"{host}\" is not an IPv4 address"));
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(format!("\"{host}\" is not a host name"));
+    }
+    Ok(())
+}
+
+/// Reads `FindProxyForURL`'s answer (`"PROXY a:8080; PROXY b:8080; DIRECT"`): checked
+/// whole first ([`validate_answer`]), then the first entry a probe can use wins, as a
+/// client would fall over to the next entry.
+pub fn parse_answer(answer: &str) -> Result<(Route, Option<String>), AnswerError> {
+    let directives = validate_answer(answer).map_err(AnswerError::Invalid)?;
+    let mut skipped = Vec::new();
+    for directive in directives {
+        let note = || (!skipped.is_empty()).then(|| format!("skipped: {}", skipped.join("; ")));
+        match directive {
+            Directive::Direct => return Ok((Route::Direct, note())),
+            Directive::Via { kind, target } if kind == "PROXY" => match Route::from_proxy_url(&target) {
+                Ok(r) => return Ok((r, note())),
+                Err(why) => skipped.push(format!("PROXY {target} ({why})")),
+            },
+            Directive::Via { kind, target } => {
+                skipped.push(format!("{kind} {target} (not supported by the probes)"))
+            }
+        }
+    }
+    Err(AnswerError::NoRoute(format!(
+        "no usable route: {}",
+        skipped.join("; ")
+    )))
 }
 
 /// One sweep's run of the PAC file: what the probes follow and the PAC check reports.
@@ -79,6 +189,8 @@ pub struct PacRun {
     pub size: Option<usize>,
     /// Every probed endpoint's decision, or why the file could not be used at all.
     pub outcome: Result<Vec<Decision>, PacFailure>,
+    /// Where the script ran ([`worker::describe`]).
+    pub evaluated_in: String,
 }
 
 /// Why a PAC file could not be used; the endpoints then go direct, as on Windows.
@@ -120,6 +232,7 @@ pub async fn run(url: &str, source: &str, endpoints: &[Endpoint], net: &impl Net
         source: source.to_string(),
         size: None,
         outcome: Err(PacFailure::Download(String::new())),
+        evaluated_in: worker::describe(),
     };
     let script = match fetch(url, net).await {
         Ok(s) => s,
@@ -187,10 +300,15 @@ pub async fn evaluate(
     let mut round = 0;
     let run = loop {
         round += 1;
-        let (script, queries, env_now) = (script.to_string(), queries.clone(), env.clone());
-        let run = tokio::task::spawn_blocking(move || sandbox::run(&script, &queries, &env_now, CALL_LIMIT))
-            .await
-            .map_err(|e| PacError::Script(format!("the PAC evaluation stopped: {e}")))?;
+        let run = match worker::installed() {
+            Some(program) => worker::run(program, script, &queries, &env, CALL_LIMIT).await,
+            None => {
+                let (script, queries, env_now) = (script.to_string(), queries.clone(), env.clone());
+                tokio::task::spawn_blocking(move || sandbox::run(&script, &queries, &env_now, CALL_LIMIT))
+                    .await
+                    .map_err(|e| PacError::Crashed(format!("the PAC evaluation stopped: {e}")))?
+            }
+        };
         if run.misses.is_empty() || round >= MAX_ROUNDS {
             break run;
         }
@@ -210,15 +328,20 @@ pub async fn evaluate(
         .into_iter()
         .zip(run.answers)
         .map(|((url, _), answer)| {
-            let (route, note) = match &answer {
-                Ok(text) => parse_answer(text).unwrap_or_else(|why| (Route::Direct, Some(why))),
-                Err(_) => (Route::Direct, None),
+            let (route, note, invalid) = match &answer {
+                Ok(text) => match parse_answer(text) {
+                    Ok((route, note)) => (route, note, None),
+                    Err(AnswerError::NoRoute(why)) => (Route::Direct, Some(why), None),
+                    Err(AnswerError::Invalid(why)) => (Route::Direct, None, Some(why)),
+                },
+                Err(_) => (Route::Direct, None, None),
             };
             Decision {
                 url,
                 answer,
                 route,
                 note,
+                invalid,
             }
         })
         .collect())
@@ -248,13 +371,59 @@ mod tests {
         let (r, note) = parse_answer("PROXY proxy.contoso.com:8080; DIRECT").unwrap();
         assert_eq!(r.describe(), "PROXY proxy.contoso.com:8080");
         assert_eq!(note, None);
-        let (r, note) = parse_answer("SOCKS5 s:1080; proxy p:3128").unwrap();
+        let (r, note) = parse_answer("SOCKS5 s:1080; proxy p:3128;").unwrap();
         assert_eq!(r.describe(), "PROXY p:3128");
-        assert!(note.unwrap().contains("SOCKS5 s:1080 (not supported)"));
-        assert!(parse_answer("").is_err());
-        assert!(parse_answer("SOCKS s:1080")
-            .unwrap_err()
-            .contains("no usable route"));
-        assert!(parse_answer("BANANA").unwrap_err().contains("not a PAC route"));
+        assert!(note.unwrap().contains("SOCKS5 s:1080 (not supported"));
+        assert!(matches!(
+            parse_answer("SOCKS s:1080"),
+            Err(AnswerError::NoRoute(m)) if m.contains("no usable route")
+        ));
+    }
+
+    #[test]
+    fn valid_answers_are_accepted() {
+        for ok in [
+            "DIRECT",
+            "direct",
+            "PROXY proxy.contoso.com:8080",
+            "PROXY 10.0.0.1:3128; DIRECT",
+            "HTTPS secure-proxy.contoso.com:443",
+            "SOCKS s:1080; SOCKS4 s4:1080; SOCKS5 s5:1080;",
+            "PROXY [2001:db8::1]:8080",
+            "PROXY p_1.contoso.com.:1",
+            "  PROXY   a:65535 ;  DIRECT  ",
+        ] {
+            assert!(validate_answer(ok).is_ok(), "{ok}: {:?}", validate_answer(ok));
+        }
+    }
+
+    #[test]
+    fn invalid_answers_are_refused_quoting_them() {
+        for (bad, why) in [
+            ("GARBAGE", "\"GARBAGE\" is not a PAC directive"),
+            ("PROXY 999.999.999.999:99999", "\"99999\" is not a port"),
+            (
+                "PROXY 999.999.999.999:8080",
+                "\"999.999.999.999\" is not an IPv4 address",
+            ),
+            ("PROXY proxy.contoso.com", "has no port"),
+            ("PROXY proxy.contoso.com:0", "\"0\" is not a port"),
+            ("PROXY proxy.contoso.com:+80", "is not a port"),
+            ("PROXY", "PROXY needs host:port"),
+            ("DIRECT now", "DIRECT takes no address"),
+            ("PROXY a:80 b:80", "unexpected \"b:80\""),
+            ("PROXY bad..name:80", "is not a host name"),
+            ("PROXY -bad.example:80", "is not a host name"),
+            ("PROXY [::zz]:80", "is not an IPv6 address"),
+            ("HTTP proxy:80", "\"HTTP proxy:80\" is not a PAC directive"),
+            ("DIRECT; QUIC q:443", "is not a PAC directive"),
+            ("", "an empty answer"),
+            (" ; ", "an empty answer"),
+        ] {
+            let err = validate_answer(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+            assert!(err.starts_with(&format!("\"{bad}\"")), "quotes the answer: {err}");
+            assert!(matches!(parse_answer(bad), Err(AnswerError::Invalid(_))), "{bad}");
+        }
     }
 }

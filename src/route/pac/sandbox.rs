@@ -1,5 +1,5 @@
-//! Running a PAC script: an embedded JavaScript engine (Boa, pure Rust) in a sandbox with
-//! a wall-clock limit.
+//! Running a PAC script: an embedded JavaScript engine (Boa, pure Rust) with a wall-clock
+//! limit, the in-process core of the PAC worker (`route::pac::worker`).
 //!
 //! A PAC file is code from the network, so it gets nothing but the language itself: the
 //! engine has no I/O built in, and the standard helpers (`helpers.js`) read names, the
@@ -7,13 +7,17 @@
 //! the script looks up that was not known is recorded as a miss; the caller resolves the
 //! misses with the sweep's resolver and runs again.
 //!
-//! The time limit is real wall-clock time: Boa's VM yields every few thousand
-//! instructions when run as a future, and the future is dropped (the context thrown away)
-//! once the deadline passes. Loop and recursion limits back that up for code that runs
-//! inside a built-in (a callback of `Array.prototype.forEach`, say), where the VM cannot
-//! yield.
+//! The time limit here is cooperative: Boa's VM yields every few thousand instructions
+//! when run as a future, and the future is dropped (the context thrown away) once the
+//! deadline passes. Loop and recursion limits back that up for code that runs inside a
+//! built-in (a callback of `Array.prototype.forEach`, say), where the VM cannot yield.
+//! What no cooperative check reaches — a backtracking regular expression, a string that
+//! doubles until memory runs out, a parser recursing on a huge literal — is why the
+//! monitor runs this code in a worker process that it can kill ([`super::worker`]);
+//! `shExpMatch` is a native glob ([`glob_match`]) so that at least never backtracks.
 
-use boa_engine::{Context, JsValue, Script, Source};
+use boa_engine::{js_string, Context, JsResult, JsValue, NativeFunction, Script, Source};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
@@ -29,7 +33,7 @@ const LOOP_LIMIT: u64 = 5_000_000;
 const RECURSION_LIMIT: usize = 256;
 
 /// What a PAC script may know about the world, fixed for one evaluation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
     /// Names already resolved (lower case); `None` for a name that does not resolve.
     pub names: HashMap<String, Option<IpAddr>>,
@@ -41,12 +45,18 @@ pub struct Environment {
 }
 
 /// Why a PAC script gave no answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PacError {
     /// A syntax error or an exception, with the engine's message.
     Script(String),
     /// The script ran longer than the limit.
     TimeLimit(Duration),
+    /// The script used more memory than the worker's cap (in MiB).
+    Memory(u64),
+    /// The script recursed (or nested a literal) deeper than the engine allows.
+    Recursion,
+    /// The worker process died for another reason (a signal, an exit status).
+    Crashed(String),
     /// The file defines no `FindProxyForURL` function.
     NoFunction,
     /// `FindProxyForURL` returned something other than a string.
@@ -58,8 +68,11 @@ impl std::fmt::Display for PacError {
         match self {
             PacError::Script(msg) => write!(f, "script error: {msg}"),
             PacError::TimeLimit(limit) => {
-                write!(f, "stopped after {} ms (the time limit)", limit.as_millis())
+                write!(f, "PAC evaluation exceeded {} ms", limit.as_millis())
             }
+            PacError::Memory(mib) => write!(f, "PAC used more than {mib} MiB"),
+            PacError::Recursion => f.write_str("recursion too deep"),
+            PacError::Crashed(why) => write!(f, "PAC worker crashed ({why})"),
             PacError::NoFunction => f.write_str("the file defines no FindProxyForURL(url, host) function"),
             PacError::NotAString(v) => write!(f, "FindProxyForURL returned {v}, not a string"),
         }
@@ -67,7 +80,7 @@ impl std::fmt::Display for PacError {
 }
 
 /// One run over a set of URLs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Run {
     /// The script could not be loaded at all (then `answers` is empty).
     pub load_error: Option<PacError>,
@@ -79,63 +92,105 @@ pub struct Run {
 
 /// How many stopped calls one run tolerates before it stops calling: a script that loops
 /// for every host must not hold up a sweep by the limit times the number of endpoints.
-const MAX_STOPPED_CALLS: usize = 3;
+pub const MAX_STOPPED_CALLS: usize = 3;
 
 /// Evaluates `script` and calls `FindProxyForURL(url, host)` for every query, each step
 /// within `limit` of wall-clock time. Blocking: run it on a blocking thread.
 pub fn run(script: &str, queries: &[(String, String)], env: &Environment, limit: Duration) -> Run {
-    let mut misses: Vec<String> = Vec::new();
     let mut answers = Vec::with_capacity(queries.len());
-    let mut ctx = match load(script, env, limit) {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            return Run {
-                load_error: Some(e),
-                answers,
-                misses,
-            }
-        }
-    };
-    let mut stopped = 0;
-    for (url, host) in queries {
-        if stopped >= MAX_STOPPED_CALLS {
-            answers.push(Err(PacError::TimeLimit(limit)));
-            continue;
-        }
-        let call = format!("FindProxyForURL({}, {})", js_string(url), js_string(host));
-        match eval(&mut ctx, &call, limit) {
-            Ok(v) => match v.as_string() {
-                Some(s) => answers.push(Ok(s.to_std_string_escaped())),
-                None => answers.push(Err(PacError::NotAString(v.display().to_string()))),
-            },
-            Err(e @ PacError::TimeLimit(_)) => {
-                answers.push(Err(e));
-                stopped += 1;
-                // The abandoned run left the context mid-call: start over for the rest.
-                collect_misses(&mut ctx, limit, &mut misses);
-                match load(script, env, limit) {
-                    Ok(fresh) => ctx = fresh,
-                    Err(e) => {
-                        while answers.len() < queries.len() {
-                            answers.push(Err(e.clone()));
-                        }
-                        return Run {
-                            load_error: None,
-                            answers,
-                            misses,
-                        };
-                    }
+    let mut misses = Vec::new();
+    let load_error = run_streaming(script, queries, env, limit, |step| {
+        if let Step::Answer {
+            answer,
+            misses: names,
+            ..
+        } = step
+        {
+            answers.push(answer);
+            for name in names {
+                if !misses.contains(name) {
+                    misses.push(name.clone());
                 }
             }
-            Err(e) => answers.push(Err(e)),
         }
-    }
-    collect_misses(&mut ctx, limit, &mut misses);
+    })
+    .err();
     Run {
-        load_error: None,
+        load_error,
         answers,
         misses,
     }
+}
+
+/// One step of [`run_streaming`].
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// The script loaded and defines `FindProxyForURL`.
+    Loaded,
+    /// The answer for query `index`, with the names looked up in vain so far.
+    Answer {
+        index: usize,
+        answer: Result<String, PacError>,
+        misses: &'a [String],
+    },
+}
+
+/// [`run`], handing over each step as soon as it is done: the worker streams them, so
+/// that what was answered survives a kill. `Err` when the script does not load.
+pub fn run_streaming(
+    script: &str,
+    queries: &[(String, String)],
+    env: &Environment,
+    limit: Duration,
+    mut on_step: impl FnMut(Step<'_>),
+) -> Result<(), PacError> {
+    let mut misses: Vec<String> = Vec::new();
+    let mut ctx = load(script, env, limit)?;
+    on_step(Step::Loaded);
+    let mut stopped = 0;
+    for (index, (url, host)) in queries.iter().enumerate() {
+        if stopped >= MAX_STOPPED_CALLS {
+            on_step(Step::Answer {
+                index,
+                answer: Err(PacError::TimeLimit(limit)),
+                misses: &misses,
+            });
+            continue;
+        }
+        let call = format!("FindProxyForURL({}, {})", js_string(url), js_string(host));
+        let answer = match eval(&mut ctx, &call, limit) {
+            Ok(v) => match v.as_string() {
+                Some(s) => Ok(s.to_std_string_escaped()),
+                None => Err(PacError::NotAString(v.display().to_string())),
+            },
+            Err(e) => Err(e),
+        };
+        collect_misses(&mut ctx, limit, &mut misses);
+        let stopped_now = matches!(answer, Err(PacError::TimeLimit(_)));
+        on_step(Step::Answer {
+            index,
+            answer,
+            misses: &misses,
+        });
+        if stopped_now {
+            stopped += 1;
+            // The abandoned run left the context mid-call: start over for the rest.
+            match load(script, env, limit) {
+                Ok(fresh) => ctx = fresh,
+                Err(e) => {
+                    for index in index + 1..queries.len() {
+                        on_step(Step::Answer {
+                            index,
+                            answer: Err(e.clone()),
+                            misses: &misses,
+                        });
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A fresh context with the environment, the helpers and the PAC file loaded.
@@ -144,6 +199,8 @@ fn load(script: &str, env: &Environment, limit: Duration) -> Result<Context, Pac
     let limits = ctx.runtime_limits_mut();
     limits.set_loop_iteration_limit(LOOP_LIMIT);
     limits.set_recursion_limit(RECURSION_LIMIT);
+    ctx.register_global_callable(js_string!("__m365mon_glob"), 2, NativeFunction::from_fn_ptr(glob))
+        .map_err(|e| PacError::Script(e.to_string()))?;
     eval(&mut ctx, &prelude(env), limit)?;
     eval(&mut ctx, HELPERS, limit)?;
     eval(&mut ctx, script, limit)?;
@@ -194,6 +251,11 @@ fn prelude(env: &Environment) -> String {
     )
 }
 
+/// Names longer than a DNS name can be are not names; past this many misses the script is
+/// asking for names it cannot use. Both keep what the worker sends back small.
+const MAX_NAME: usize = 253;
+const MAX_MISSES: usize = 256;
+
 fn collect_misses(ctx: &mut Context, limit: Duration, into: &mut Vec<String>) {
     let Ok(v) = eval(ctx, "JSON.stringify(__m365mon_misses)", limit) else {
         return;
@@ -203,10 +265,51 @@ fn collect_misses(ctx: &mut Context, limit: Duration, into: &mut Vec<String>) {
         .map(|s| s.to_std_string_escaped())
         .unwrap_or_default();
     for name in serde_json::from_str::<Vec<String>>(&text).unwrap_or_default() {
-        if !into.contains(&name) {
+        if into.len() >= MAX_MISSES {
+            break;
+        }
+        if name.len() <= MAX_NAME && !into.contains(&name) {
             into.push(name);
         }
     }
+}
+
+/// `__m365mon_glob(str, pattern)`, behind `shExpMatch`.
+fn glob(_this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
+    let text = |i: usize, ctx: &mut Context| -> JsResult<Vec<u16>> {
+        let v = args.get(i).cloned().unwrap_or_default();
+        Ok(v.to_string(ctx)?.to_vec())
+    };
+    let (s, p) = (text(0, ctx)?, text(1, ctx)?);
+    Ok(JsValue::from(glob_match(&s, &p)))
+}
+
+/// Shell-expression match as `shExpMatch` does it: `*` any run of characters, `?` any one
+/// character, everything else itself. The greedy two-pointer walk remembers only the last
+/// `*`, so a pattern is never retried from more than one place: at most
+/// `len(text) × len(pattern)` steps, where a regular expression built from the pattern
+/// (as PAC engines classically do) can backtrack exponentially on `*a*a*a*…b`.
+pub fn glob_match<T: PartialEq + Copy + From<u8>>(text: &[T], pattern: &[T]) -> bool {
+    let (star, any) = (T::from(b'*'), T::from(b'?'));
+    let (mut t, mut p) = (0, 0);
+    let mut last_star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == any || (pattern[p] != star && pattern[p] == text[t])) {
+            t += 1;
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == star {
+            last_star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = last_star {
+            // Let the last `*` swallow one more character, and try again after it.
+            last_star = Some((sp, st + 1));
+            p = sp + 1;
+            t = st + 1;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == star)
 }
 
 /// A JavaScript string literal (JSON's is one).
@@ -218,12 +321,25 @@ fn js_string(s: &str) -> String {
 fn eval(ctx: &mut Context, code: &str, limit: Duration) -> Result<JsValue, PacError> {
     let deadline = Instant::now() + limit;
     let script =
-        Script::parse(Source::from_bytes(code), None, ctx).map_err(|e| PacError::Script(e.to_string()))?;
+        Script::parse(Source::from_bytes(code), None, ctx).map_err(|e| script_error(e.to_string()))?;
     let outcome = drive_until(script.evaluate_async_with_budget(ctx, BUDGET), deadline);
     match outcome {
         None => Err(PacError::TimeLimit(limit)),
         Some(Ok(v)) => Ok(v),
-        Some(Err(e)) => Err(PacError::Script(e.to_string())),
+        Some(Err(e)) => Err(script_error(e.to_string())),
+    }
+}
+
+/// An exception, with Boa's recursion and stack limits (and the regular-expression
+/// compiler's nesting limit) named as what they are.
+fn script_error(message: String) -> PacError {
+    if message.contains("maximum number of recursive calls")
+        || message.contains("maximum stack size")
+        || message.contains("too deeply nested")
+    {
+        PacError::Recursion
+    } else {
+        PacError::Script(message)
     }
 }
 
