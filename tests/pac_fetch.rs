@@ -103,6 +103,7 @@ fn one_check_downloads_the_pac_file_once() {
 
 #[tokio::test]
 async fn every_sweep_downloads_it_once_for_the_probes_and_the_check() {
+    m365mon::route::pac::worker::install(env!("CARGO_BIN_EXE_m365mon").into());
     let server = PacServer::start();
     let catalog = Catalog::builtin();
     let lab = Lab::start(

@@ -236,6 +236,8 @@ fn a_pac_file_that_throws_names_the_error() {
 /// the script again with the answers.
 #[tokio::test]
 async fn names_are_resolved_by_the_sweeps_resolver() {
+    // In the monitor's worker process, as the binary runs it: the misses come back from it.
+    pac::worker::install(support::bin::BIN.into());
     let lab = support::lab::start(Scenario::builtin("healthy").unwrap()).await;
     let resolver = Dns::new(&DnsChoice::Server(lab.state().dns), Duration::from_secs(2)).unwrap();
     let script = r#"
