@@ -1,6 +1,7 @@
 //! The PAC file is downloaded once per sweep: the routes are decided before the probes
 //! start, and the probes and the `network:pac` check share that one run. A PAC server on
-//! loopback counts the downloads.
+//! loopback counts the downloads. Between sweeps a server's `ETag` or `Last-Modified`
+//! makes the next download conditional: a `304 Not Modified` reuses the copy.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -17,21 +18,42 @@ use serde_json::Value;
 
 const PAC: &str = "function FindProxyForURL(url, host) { return \"DIRECT\"; }\n";
 
-/// A PAC server on loopback that counts the requests for its file.
+/// Which validators the server sends with its file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Validators {
+    None,
+    ETag,
+    LastModified,
+}
+
+const ETAG: &str = "\"pac-v1\"";
+const LAST_MODIFIED: &str = "Tue, 01 Dec 2026 08:00:00 GMT";
+
+/// A PAC server on loopback that counts the requests for its file, and its full (200)
+/// and "not modified" (304) answers.
 struct PacServer {
     addr: SocketAddr,
     downloads: Arc<AtomicUsize>,
+    full: Arc<AtomicUsize>,
+    not_modified: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl PacServer {
     fn start() -> Self {
+        Self::start_with(Validators::None)
+    }
+
+    fn start_with(validators: Validators) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let downloads = Arc::new(AtomicUsize::new(0));
+        let full = Arc::new(AtomicUsize::new(0));
+        let not_modified = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (count, stopping) = (downloads.clone(), stop.clone());
+        let (full_count, not_modified_count) = (full.clone(), not_modified.clone());
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
@@ -47,16 +69,36 @@ impl PacServer {
                 if head.starts_with(b"GET /proxy.pac ") {
                     count.fetch_add(1, Ordering::SeqCst);
                 }
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{PAC}",
-                    PAC.len()
-                );
+                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let (validator, condition, value) = match validators {
+                    Validators::None => (String::new(), "", ""),
+                    Validators::ETag => (format!("ETag: {ETAG}\r\n"), "if-none-match: ", ETAG),
+                    Validators::LastModified => (
+                        format!("Last-Modified: {LAST_MODIFIED}\r\n"),
+                        "if-modified-since: ",
+                        LAST_MODIFIED,
+                    ),
+                };
+                let unchanged = !condition.is_empty()
+                    && head.contains(&format!("{condition}{}", value.to_ascii_lowercase()));
+                let answer = if unchanged {
+                    not_modified_count.fetch_add(1, Ordering::SeqCst);
+                    format!("HTTP/1.1 304 Not Modified\r\n{validator}Connection: close\r\n\r\n")
+                } else {
+                    full_count.fetch_add(1, Ordering::SeqCst);
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\n{validator}Content-Length: {}\r\nConnection: close\r\n\r\n{PAC}",
+                        PAC.len()
+                    )
+                };
                 let _ = conn.write_all(answer.as_bytes());
             }
         });
         Self {
             addr,
             downloads,
+            full,
+            not_modified,
             stop,
             thread: Some(thread),
         }
@@ -68,6 +110,14 @@ impl PacServer {
 
     fn downloads(&self) -> usize {
         self.downloads.load(Ordering::SeqCst)
+    }
+
+    /// (200 answers, 304 answers).
+    fn answers(&self) -> (usize, usize) {
+        (
+            self.full.load(Ordering::SeqCst),
+            self.not_modified.load(Ordering::SeqCst),
+        )
     }
 }
 
@@ -135,6 +185,59 @@ async fn every_sweep_downloads_it_once_for_the_probes_and_the_check() {
             })
             .count();
         assert!(routed >= 18, "{routed} endpoints routed by the PAC file");
+    }
+    lab.shutdown().await;
+}
+
+/// A server that sends an `ETag` (then one that sends only `Last-Modified`) answers the
+/// first sweep in full and the next ones `304 Not Modified`: the cached copy is run, and
+/// the check says where it came from. Without validators every sweep downloads in full.
+#[tokio::test]
+async fn later_sweeps_ask_conditionally_and_reuse_the_copy_on_304() {
+    m365mon::route::pac::worker::install(env!("CARGO_BIN_EXE_m365mon").into());
+    let catalog = Catalog::builtin();
+    let lab = Lab::start(
+        Scenario::builtin("healthy").unwrap(),
+        &catalog,
+        LabOptions::default(),
+    )
+    .await
+    .unwrap();
+    for (validators, expected) in [
+        (Validators::ETag, [(1, 0), (1, 1), (1, 2)]),
+        (Validators::LastModified, [(1, 0), (1, 1), (1, 2)]),
+        (Validators::None, [(1, 0), (2, 0), (3, 0)]),
+    ] {
+        let server = PacServer::start_with(validators);
+        let mut plan =
+            session::lab_plan(catalog.endpoints.clone(), lab.state(), Duration::from_secs(2), 8).unwrap();
+        plan.routes = RouteSettings::Pac {
+            url: server.url(),
+            source: "test".into(),
+        };
+        for (sweep, answers) in expected.iter().enumerate() {
+            let (checks, _) = run_sweep(&plan).await;
+            assert_eq!(
+                server.answers(),
+                *answers,
+                "(200s, 304s) after sweep {}",
+                sweep + 1
+            );
+            let pac = checks.iter().find(|c| c.id == "network:pac").unwrap();
+            assert_eq!(pac.status.as_str(), "pass", "{pac:?}");
+            let download = pac
+                .facts
+                .iter()
+                .find(|(k, _)| k == "download")
+                .map(|(_, v)| v.as_str());
+            let reused = answers.1 > 0 && validators != Validators::None && sweep > 0;
+            let want = if reused {
+                "HTTP 304, unchanged since an earlier sweep"
+            } else {
+                "HTTP 200"
+            };
+            assert_eq!(download, Some(want), "sweep {}: {pac:?}", sweep + 1);
+        }
     }
     lab.shutdown().await;
 }

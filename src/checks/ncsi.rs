@@ -158,6 +158,8 @@ mod tests {
         Ok(Fetched {
             status,
             location: location.map(Into::into),
+            etag: None,
+            last_modified: None,
             body: body.as_bytes().to_vec(),
             truncated: false,
         })

@@ -68,6 +68,9 @@ fn evaluate(run: &PacRun) -> CheckResult {
     if let Some(size) = run.size {
         facts.push(("size".into(), format!("{size} bytes")));
     }
+    if let Some(how) = &run.fetched {
+        facts.push(("download".into(), how.clone()));
+    }
     facts.push(("evaluated in".into(), run.evaluated_in.clone()));
     let decisions = match &run.outcome {
         Ok(d) => d,

@@ -14,6 +14,9 @@ use super::{parse_response, Request, MAX_HEAD};
 pub struct Fetched {
     pub status: u16,
     pub location: Option<String>,
+    /// The validators for a conditional GET next time (`ETag`, `Last-Modified`).
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
     pub body: Vec<u8>,
     /// Whether the body was cut at the size limit.
     pub truncated: bool,
@@ -43,6 +46,20 @@ pub async fn get(
     timeout: Duration,
     max_body: usize,
 ) -> Result<Fetched, String> {
+    get_with(host, port, path, via, timeout, max_body, &[]).await
+}
+
+/// [`get`] with more request headers (`If-None-Match`, `If-Modified-Since` for a
+/// conditional GET, answered `304 Not Modified` with no body when nothing changed).
+pub async fn get_with(
+    host: &str,
+    port: u16,
+    path: &str,
+    via: Via<'_>,
+    timeout: Duration,
+    max_body: usize,
+    headers: &[(&'static str, String)],
+) -> Result<Fetched, String> {
     let work = async {
         let (mut stream, request) = match via {
             Via::Direct(addr) => {
@@ -71,6 +88,9 @@ pub async fn get(
                 (s, request)
             }
         };
+        let request = headers
+            .iter()
+            .fold(request, |r, (name, value)| r.header(name, value.clone()));
         stream
             .write_all(&request.to_bytes())
             .await
@@ -106,6 +126,10 @@ async fn read_response<S: AsyncRead + Unpin>(stream: &mut S, max_body: usize) ->
             head = parse_response(&buf).map_err(|_| "the answer is not valid HTTP")?;
         }
         if let Some((h, end)) = &head {
+            // 304 and 204 answers have no body, whatever their headers say.
+            if matches!(h.status, 204 | 304) {
+                break;
+            }
             // Stop once Content-Length bytes are in, or past the limit.
             let have = buf.len() - end;
             if h.headers
@@ -128,7 +152,11 @@ async fn read_response<S: AsyncRead + Unpin>(stream: &mut S, max_body: usize) ->
         Some(h) => h,
         None => return Err("the answer is not HTTP".into()),
     };
-    let mut body = buf[end..].to_vec();
+    let mut body = if matches!(head.status, 204 | 304) {
+        Vec::new()
+    } else {
+        buf[end..].to_vec()
+    };
     if let Some(Ok(l)) = head.headers.content_length() {
         body.truncate(l);
     }
@@ -139,6 +167,8 @@ async fn read_response<S: AsyncRead + Unpin>(stream: &mut S, max_body: usize) ->
     Ok(Fetched {
         status: head.status,
         location: head.headers.get("location"),
+        etag: head.headers.get("etag"),
+        last_modified: head.headers.get("last-modified"),
         body,
         truncated,
     })
@@ -160,6 +190,11 @@ mod tests {
         let got = read_response(&mut long, 4).await.unwrap();
         assert_eq!((got.body.as_slice(), got.truncated), (&b"0123"[..], true));
         assert_eq!(got.location.as_deref(), Some("/x"));
+        let mut unchanged: &[u8] =
+            b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 500\r\n\r\n";
+        let got = read_response(&mut unchanged, 100).await.unwrap();
+        assert_eq!((got.status, got.body.len()), (304, 0));
+        assert_eq!(got.etag.as_deref(), Some("\"v1\""));
         let mut garbage: &[u8] = b"\x16\x03\x01 not http at all\r\n\r\n";
         assert!(read_response(&mut garbage, 4).await.is_err());
     }

@@ -191,6 +191,9 @@ pub struct PacRun {
     pub outcome: Result<Vec<Decision>, PacFailure>,
     /// Where the script ran ([`worker::describe`]).
     pub evaluated_in: String,
+    /// How this sweep got the file: downloaded, or unchanged since an earlier sweep (a
+    /// `304 Not Modified` answer to a conditional GET), or read from disk.
+    pub fetched: Option<String>,
 }
 
 /// Why a PAC file could not be used; the endpoints then go direct, as on Windows.
@@ -233,9 +236,13 @@ pub async fn run(url: &str, source: &str, endpoints: &[Endpoint], net: &impl Net
         size: None,
         outcome: Err(PacFailure::Download(String::new())),
         evaluated_in: worker::describe(),
+        fetched: None,
     };
-    let script = match fetch(url, net).await {
-        Ok(s) => s,
+    let script = match fetch_cached(url, net).await {
+        Ok((s, how)) => {
+            run.fetched = Some(how);
+            s
+        }
         Err(why) => {
             run.outcome = Err(PacFailure::Download(why));
             return run;
@@ -246,6 +253,77 @@ pub async fn run(url: &str, source: &str, endpoints: &[Endpoint], net: &impl Net
         .await
         .map_err(PacFailure::Script);
     run
+}
+
+/// A PAC file downloaded by an earlier sweep, with the validators its server sent.
+#[derive(Debug, Clone)]
+struct Cached {
+    etag: Option<String>,
+    last_modified: Option<String>,
+    script: String,
+}
+
+/// PAC files by URL, for conditional GETs: a monitor downloads the same file every sweep,
+/// and a server that sends `ETag` or `Last-Modified` can answer `304 Not Modified` instead
+/// of the whole file again. Process-wide because sweeps are independent tasks; a handful
+/// of URLs at most (one per configuration), each at most [`MAX_BYTES`].
+static CACHE: std::sync::Mutex<Vec<(String, Cached)>> = std::sync::Mutex::new(Vec::new());
+/// URLs remembered; the oldest is forgotten past this.
+const CACHED_URLS: usize = 4;
+
+fn cached(url: &str) -> Option<Cached> {
+    let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache.iter().find(|(u, _)| u == url).map(|(_, c)| c.clone())
+}
+
+fn remember(url: &str, entry: Option<Cached>) {
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache.retain(|(u, _)| u != url);
+    if let Some(entry) = entry {
+        cache.push((url.to_string(), entry));
+        if cache.len() > CACHED_URLS {
+            cache.remove(0);
+        }
+    }
+}
+
+/// [`fetch`], conditional when an earlier sweep got the file with validators: the script
+/// and how it was had ("HTTP 200", "HTTP 304, unchanged since an earlier sweep").
+pub async fn fetch_cached(url: &str, net: &impl Network) -> Result<(String, String), String> {
+    if url.starts_with("file://") {
+        return fetch(url, net).await.map(|s| (s, "read from the file".into()));
+    }
+    let earlier = cached(url);
+    let mut conditions = Vec::new();
+    if let Some(c) = &earlier {
+        if let Some(etag) = &c.etag {
+            conditions.push(("If-None-Match", etag.clone()));
+        }
+        if let Some(date) = &c.last_modified {
+            conditions.push(("If-Modified-Since", date.clone()));
+        }
+    }
+    let got = download(url, net, &conditions).await?;
+    if got.status == 304 {
+        return match earlier {
+            Some(c) => Ok((c.script, "HTTP 304, unchanged since an earlier sweep".into())),
+            None => Err(format!(
+                "{} answered 304 Not Modified to a request that was not conditional",
+                redact_credentials(url)
+            )),
+        };
+    }
+    let script = check_body(url, got.status, got.truncated, got.body)?;
+    let validators = got.etag.is_some() || got.last_modified.is_some();
+    remember(
+        url,
+        validators.then(|| Cached {
+            etag: got.etag,
+            last_modified: got.last_modified,
+            script: script.clone(),
+        }),
+    );
+    Ok((script, "HTTP 200".into()))
 }
 
 /// Downloads the PAC file (plain HTTP, direct, at most [`MAX_BYTES`]), or reads it from
@@ -260,22 +338,46 @@ pub async fn fetch(url: &str, net: &impl Network) -> Result<String, String> {
         }
         return String::from_utf8(bytes).map_err(|_| format!("{shown} is not UTF-8 text"));
     }
+    let got = download(url, net, &[]).await?;
+    check_body(url, got.status, got.truncated, got.body)
+}
+
+/// One GET of the PAC file's URL.
+async fn download(
+    url: &str,
+    net: &impl Network,
+    headers: &[(&'static str, String)],
+) -> Result<get::Fetched, String> {
+    let shown = redact_credentials(url);
     let (host, port, path) = split_http_url(url)?;
     let addrs = net
         .resolve(&host)
         .await
         .map_err(|why| format!("cannot resolve {host}: {why}"))?;
     let addr = SocketAddr::new(addrs[0], port);
-    let got = get::get(&host, port, &path, Via::Direct(addr), net.timeout(), MAX_BYTES)
-        .await
-        .map_err(|e| format!("{shown}: {e}"))?;
-    if got.status != 200 {
-        return Err(format!("{shown} answered HTTP {}", got.status));
+    get::get_with(
+        &host,
+        port,
+        &path,
+        Via::Direct(addr),
+        net.timeout(),
+        MAX_BYTES,
+        headers,
+    )
+    .await
+    .map_err(|e| format!("{shown}: {e}"))
+}
+
+/// The script from a download's answer, or why it is none.
+fn check_body(url: &str, status: u16, truncated: bool, body: Vec<u8>) -> Result<String, String> {
+    let shown = redact_credentials(url);
+    if status != 200 {
+        return Err(format!("{shown} answered HTTP {status}"));
     }
-    if got.truncated {
+    if truncated {
         return Err(format!("{shown} is larger than {} KiB", MAX_BYTES / 1024));
     }
-    String::from_utf8(got.body).map_err(|_| format!("{shown} is not UTF-8 text"))
+    String::from_utf8(body).map_err(|_| format!("{shown} is not UTF-8 text"))
 }
 
 /// Runs the PAC file for every probed endpoint, resolving the names it asks for through
