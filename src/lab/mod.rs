@@ -49,6 +49,25 @@ use scenario::Layer;
 use timeline::Timeline;
 
 pub use scenario::{Fault, FaultMode, Scenario};
+
+/// The lab DNS server's reply to one query message (`None`: it stays silent), for a
+/// zone of one name and no faults: what `fuzz/` drives with arbitrary bytes, since the
+/// server answers whatever arrives on its UDP and TCP sockets.
+pub fn answer_dns_query(query: &[u8]) -> Option<Vec<u8>> {
+    let zone = dns_server::Zone::new([(
+        "login.microsoftonline.com".to_string(),
+        std::net::IpAddr::from([127, 77, 0, 3]),
+    )])
+    .with_cnames([(
+        "www.office.com".to_string(),
+        "login.microsoftonline.com".to_string(),
+    )]);
+    let timeline = timeline::Timeline::new(Scenario::default(), tokio::time::Instant::now());
+    match dns_server::answer(query, &zone, &timeline) {
+        dns_server::Reply::Send(bytes) => Some(bytes),
+        dns_server::Reply::Silent => None,
+    }
+}
 pub use state::{LabEndpoint, LabState};
 
 /// Windows' connectivity indicator fetches `http://www.msftconnecttest.com/connecttest.txt`;

@@ -48,15 +48,6 @@ fn vm_data_bytes(status: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Peak resident memory of this process in bytes (`VmHWM`), for benchmarks and reports;
-/// `None` where the OS does not say.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

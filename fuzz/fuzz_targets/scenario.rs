@@ -1,0 +1,9 @@
+//! A lab scenario file (TOML).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = m365mon::lab::scenario::parse(std::path::Path::new("fuzz-scenario.toml"), text);
+    }
+});
