@@ -131,6 +131,7 @@ pub fn main() -> ExitCode {
         }
     };
     drop(text);
+    watchdog(&request);
     let thread = std::thread::Builder::new()
         .name("pac".into())
         .stack_size(STACK_BYTES)
@@ -143,6 +144,23 @@ pub fn main() -> ExitCode {
             ExitCode::from(3)
         }
     }
+}
+
+/// Ends this worker, whatever it is doing, once the parent would long have killed it: a
+/// monitor that exits (SIGTERM, a crash) cannot kill its worker, and a worker stuck in a
+/// regular expression must not spin on without it. Every step gets the limit; the parent
+/// kills at the limit plus [`GRACE`], so the whole request is allowed twice that and more.
+fn watchdog(request: &Request) {
+    let steps = request.queries.len() as u32 + 2;
+    let allowed = (Duration::from_millis(request.limit_ms) + GRACE) * steps * 2 + STARTUP;
+    let _ = std::thread::Builder::new()
+        .name("watchdog".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            std::thread::sleep(allowed);
+            eprintln!("pac-worker: still running after {} s, ending", allowed.as_secs());
+            std::process::exit(124);
+        });
 }
 
 /// The child's work, on the fixed-stack thread: cap memory, then run and report.
