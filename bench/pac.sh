@@ -51,7 +51,7 @@ echo "### Peak RSS under hostile PAC files"
 echo
 echo "| PAC file | one pac-worker: outcome | worker peak RSS (MiB) | whole check peak RSS (MiB) | check wall (ms) |"
 echo "|---|---|---|---|---|"
-for f in tests/fixtures/pac_hostile/{catastrophic-regex,infinite-loop,string-doubling,deep-recursion}.pac \
+for f in tests/fixtures/pac_hostile/{catastrophic-regex,infinite-loop,string-doubling,huge-string,deep-recursion}.pac \
   tests/fixtures/pac/m365-direct.pac; do
   request "$f" >"$work/req.json"
   # The worker alone (its peak from getrusage of its parent); a catastrophic regex never
