@@ -13,7 +13,8 @@
 //!   carries on with the remaining queries. All of this is async, so the sweep's other
 //!   work, the screen and `q` never wait for it; dropping the run kills the child.
 //! - **memory**: the child caps its private memory at what it uses plus [`MEMORY_CAP_MIB`]
-//!   (`platform::limits`, Linux); an allocation past it aborts the child, reported as
+//!   (`platform::limits`: `RLIMIT_DATA` on Linux, a Job object on Windows, none on macOS);
+//!   an allocation past it aborts the child, reported as
 //!   "PAC used more than 64 MiB".
 //! - **stack**: the script runs on a thread with a fixed [`STACK_BYTES`] stack under Boa's
 //!   recursion limit; an overflow aborts the child, reported as "recursion too deep".
