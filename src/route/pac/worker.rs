@@ -305,9 +305,14 @@ async fn session(
         misses: Vec::new(),
         end: End::Finished,
     };
-    let mut child = match tokio::process::Command::new(program)
-        .arg(SUBCOMMAND)
-        .env_clear()
+    let mut command = tokio::process::Command::new(program);
+    // Nothing of the monitor's environment (proxy credentials, tokens) reaches PAC code;
+    // Windows needs `SystemRoot` to start a process at all.
+    command.arg(SUBCOMMAND).env_clear();
+    if let Some(root) = std::env::var_os("SystemRoot") {
+        command.env("SystemRoot", root);
+    }
+    let mut child = match command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
