@@ -5,6 +5,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = m365mon::cli::config::parse(std::path::Path::new("/nonexistent-m365mon-fuzz/config.toml"), text);
+        let _ = m365mon::cli::config::parse(
+            std::path::Path::new("/nonexistent-m365mon-fuzz/config.toml"),
+            text,
+        );
     }
 });

@@ -11,7 +11,9 @@ fuzz_target!(|data: &[u8]| {
     if let Some((&kind, rest)) = data.split_first() {
         let _ = platform::windows::registry::convert(u32::from(kind % 12), rest);
     }
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = checks::host::device_join::Dsreg::parse(text);
     let _ = platform::proxy::parse_scutil(text);
     let _ = checks::resolvers::parse_resolv_conf("/etc/resolv.conf", text);
