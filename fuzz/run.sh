@@ -27,7 +27,7 @@ for target in $(cargo fuzz list); do
     echo "fuzz target $target failed; the input is in fuzz/artifacts/$target/" >&2
     exit 1
   fi
-  execs=$(awk -F': *' '/stat::number_of_executed_units/ {print $2}' "$log")
-  rate=$(awk -F': *' '/stat::average_exec_per_sec/ {print $2}' "$log")
+  execs=$(awk '/stat::number_of_executed_units/ {print $NF}' "$log")
+  rate=$(awk '/stat::average_exec_per_sec/ {print $NF}' "$log")
   printf '%-14s %10s %10s %8s\n' "$target" "$execs" "$rate" "$(ls "fuzz/corpus/$target" | wc -l)"
 done

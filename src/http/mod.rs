@@ -400,7 +400,9 @@ pub fn decode_chunked(mut data: &[u8]) -> Option<Vec<u8>> {
         if size == 0 {
             return Some(out);
         }
-        if data.len() < size + 2 {
+        // A size near usize::MAX (found by fuzz/http_heads: "FFFFFFFFFFFFFFFF") must not
+        // wrap around to a small one and slice past the end.
+        if size.checked_add(2).is_none_or(|need| data.len() < need) {
             return None;
         }
         out.extend_from_slice(&data[..size]);
@@ -517,6 +519,8 @@ mod tests {
             b"{\"ab\"}"
         );
         assert_eq!(decode_chunked(b"5\r\nab"), None);
+        assert_eq!(decode_chunked(b"FFFFFFFFFFFFFFFF\r\nConnec 0"), None);
+        assert_eq!(decode_chunked(b"FFFFFFFFFFFFFFFE\r\nab\r\n"), None);
         assert_eq!(base64_encode(b"a"), "YQ==");
         assert_eq!(base64_encode(b"ab"), "YWI=");
         assert_eq!(base64_encode(b""), "");
