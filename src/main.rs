@@ -135,6 +135,8 @@ fn session_options(target: &TargetArgs) -> SessionOptions {
         pac_url: p.pac_url.clone(),
         domain: p.domain.clone(),
         instance: c.instance,
+        ip_family: p.ip_family,
+        all_addresses: p.all_addresses,
     }
 }
 
@@ -195,6 +197,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 state_file,
                 dir,
                 privileged_ports,
+                ipv6,
                 catalog,
             } => {
                 let scenario = match Scenario::resolve(scenario) {
@@ -213,6 +216,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
                     dir: dir.clone(),
                     state_file: state_file.clone(),
                     privileged_ports: *privileged_ports,
+                    ipv6: *ipv6,
                 };
                 match lab::serve_until_interrupted(scenario, &catalog, opts).await {
                     Ok(()) => ExitCode::SUCCESS,

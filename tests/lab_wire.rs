@@ -498,6 +498,7 @@ async fn state_file_round_trips_and_temp_dir_is_removed() {
         dir: None,
         state_file: Some(state_file.clone()),
         privileged_ports: false,
+        ipv6: false,
     };
     let lab = Lab::start(Scenario::builtin("firewall").unwrap(), &Catalog::builtin(), opts)
         .await

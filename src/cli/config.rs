@@ -52,6 +52,7 @@ pub struct ConfigFile {
     pub instance: Option<crate::checks::Instance>,
     pub proxy: Option<String>,
     pub pac_url: Option<String>,
+    pub ip_family: Option<crate::model::IpFamilyChoice>,
 }
 
 /// The file as written; every value keeps its position for error messages.
@@ -73,6 +74,7 @@ struct RawConfig {
     instance: Option<Spanned<String>>,
     proxy: Option<Spanned<String>>,
     pac_url: Option<Spanned<String>>,
+    ip_family: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,7 +86,7 @@ enum OneOrMany {
 
 /// The file keys and the command-line argument each one fills (clap ids are the `Cli`
 /// field names).
-pub const KEYS: [(&str, &str); 15] = [
+pub const KEYS: [(&str, &str); 16] = [
     ("interval", "interval"),
     ("timeout", "timeout"),
     ("theme", "theme"),
@@ -100,6 +102,7 @@ pub const KEYS: [(&str, &str); 15] = [
     ("instance", "instance"),
     ("proxy", "proxy"),
     ("pac-url", "pac_url"),
+    ("ip-family", "ip_family"),
 ];
 
 /// The places searched, in order, for this platform.
@@ -188,6 +191,9 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
     }
     if let Some(v) = raw.concurrency {
         file.concurrency = Some(cx.flag::<u16>("concurrency", v.span(), &v.get_ref().to_string())?);
+    }
+    if let Some(v) = raw.ip_family {
+        file.ip_family = Some(cx.flag::<crate::model::IpFamilyChoice>("ip_family", v.span(), v.get_ref())?);
     }
     if let Some(v) = raw.dns_server {
         file.dns_server = Some(cx.flag::<SocketAddr>("dns_server", v.span(), v.get_ref())?);
@@ -444,6 +450,9 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, file: &ConfigFile) {
         if let (true, Some(v)) = (free("domain"), &file.domain) {
             p.domain = Some(v.clone());
         }
+        if let (true, Some(v)) = (free("ip_family"), file.ip_family) {
+            p.ip_family = v;
+        }
         // Like the lab: a proxy or PAC file given by the user replaces the file's routing.
         if free("proxy") && free("pac_url") {
             if let Some(v) = &file.proxy {
@@ -493,6 +502,9 @@ pub fn template() -> String {
          \n\
          # How many endpoints are probed at once (1 to 512).\n\
          # concurrency = 32\n\
+         \n\
+         # Address families probed: \"4\", \"6\" or \"both\" (each family of an endpoint on its own).\n\
+         # ip-family = \"both\"\n\
          \n\
          # Theme: dark, light, high-contrast, monochrome, or a theme TOML file.\n\
          # theme = \"dark\"\n\

@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | [`CatalogArgs`] | `--endpoints --ms-endpoints --instance` | monitor, `check`, `serve`, `watch`, `endpoints`, `lab serve` |
 //! | [`LabTargetArgs`] | `--lab --lab-connect` | monitor, `check`, `serve`, `watch` |
-//! | [`ProbeArgs`] | `--timeout --dns-server --ca-file --concurrency --proxy --pac-url --domain` | monitor, `check`, `serve`, `watch` |
+//! | [`ProbeArgs`] | `--timeout --dns-server --ca-file --concurrency --proxy --pac-url --domain --ip-family --all-addresses` | monitor, `check`, `serve`, `watch` |
 //! | [`PollArgs`] | `--interval` | monitor, `serve`, `watch`, `attach` |
 //! | [`DisplayArgs`] | `--theme --export-dir` | monitor, `attach` |
 //! | [`MetricsArgs`] | `--metrics-listen` | monitor |
@@ -154,6 +154,19 @@ pub struct ProbeArgs {
     /// The tenant's custom domain, for the msoid.<domain> DNS check
     #[arg(long, value_name = "DOMAIN", env = "M365MON_DOMAIN", value_parser = parse_domain)]
     pub domain: Option<String>,
+
+    /// Address families to probe: 4, 6 or both (each family of an endpoint is probed on
+    /// its own, as Windows tries IPv6 first)
+    #[arg(long, value_name = "4|6|both", default_value = "both", env = "M365MON_IP_FAMILY", value_parser = parse_ip_family)]
+    pub ip_family: crate::model::IpFamilyChoice,
+
+    /// Probe every address of each family, not only the first
+    #[arg(long)]
+    pub all_addresses: bool,
+}
+
+fn parse_ip_family(s: &str) -> Result<crate::model::IpFamilyChoice, String> {
+    s.parse()
 }
 
 /// `--interval` when not given.
@@ -399,6 +412,10 @@ pub enum LabCommand {
         /// Listen on 443 and 80 when allowed (needs root on Linux)
         #[arg(long)]
         privileged_ports: bool,
+        /// Give every endpoint an IPv6 address too (its own fd00::/8 address as root in a
+        /// network namespace, else ::1 with ports of its own), answered in AAAA records
+        #[arg(long)]
+        ipv6: bool,
         /// The endpoints the lab imitates
         #[command(flatten)]
         catalog: CatalogArgs,
@@ -581,7 +598,7 @@ impl Cli {
             }
         }
         if let Some(g) = scope.probe {
-            inherit!(g, top.target.probe, given; timeout, dns_server, ca_files, concurrency, domain);
+            inherit!(g, top.target.probe, given; timeout, dns_server, ca_files, concurrency, domain, ip_family, all_addresses);
             if given.before_only(&["proxy", "pac_url"]) {
                 g.proxy = top.target.probe.proxy.clone();
                 g.pac_url = top.target.probe.pac_url.clone();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::diagnosis::remediation::{self, Remediation};
-use crate::model::{Cause, CheckKind, CheckResult, Status};
+use crate::model::{Cause, CheckKind, CheckResult, IpFamily, Status};
 
 /// One diagnosed problem.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,6 +121,14 @@ fn by_check(c: &CheckResult) -> (&'static str, &'static str, &'static str) {
     by_cause(cause)
 }
 
+/// Whether every probed address of `broken` failed while one of `works` passed.
+fn family_broken(c: &CheckResult, broken: IpFamily, works: IpFamily) -> bool {
+    let of = |f: IpFamily| c.addresses.iter().filter(move |a| a.family == f);
+    of(broken).next().is_some()
+        && of(broken).all(|a| a.status != Status::Pass)
+        && of(works).any(|a| a.status == Status::Pass)
+}
+
 /// Host names of check ids, for readable details.
 fn hosts(ids: &[String]) -> String {
     let mut names: Vec<&str> = ids.iter().map(|i| i.trim_start_matches("endpoint:")).collect();
@@ -184,6 +192,61 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             root_cause: true,
         });
         explained.extend(dns_failed.iter().chain(&dns_symptoms).map(|c| c.id.as_str()));
+    }
+
+    // Rule: one address family fails while the other works -> that family's path, one
+    // finding per family naming the broken addresses (Windows tries IPv6 first).
+    for (broken, works) in [(IpFamily::Ipv6, IpFamily::Ipv4), (IpFamily::Ipv4, IpFamily::Ipv6)] {
+        let split: Vec<&CheckResult> = failing
+            .iter()
+            .copied()
+            .filter(|c| !explained.contains(&c.id.as_str()) && family_broken(c, broken, works))
+            .collect();
+        if split.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = split.iter().map(|c| c.id.clone()).collect();
+        let mut addrs: Vec<String> = split
+            .iter()
+            .flat_map(|c| &c.addresses)
+            .filter(|a| a.family == broken && a.status != Status::Pass)
+            .map(|a| a.addr.to_string())
+            .collect();
+        addrs.dedup();
+        let dropped = split.iter().any(|c| c.cause == Some(Cause::TcpTimeout));
+        let cost = split
+            .iter()
+            .flat_map(|c| &c.facts)
+            .find(|(k, _)| k == "blackhole_cost")
+            .map(|(_, v)| v.clone());
+        let consequence = match (broken, dropped, cost) {
+            (IpFamily::Ipv6, true, Some(cost)) => format!(
+                " Windows tries IPv6 first when it has an IPv6 address: a client without fast fallback waits on each dropped address, {cost}, before it tries IPv4."
+            ),
+            (IpFamily::Ipv6, _, _) => {
+                " Windows tries IPv6 first when it has an IPv6 address, so Office meets the broken path before the working one.".to_string()
+            }
+            (IpFamily::Ipv4, _, _) => " Clients that prefer IPv4, or have no IPv6, cannot reach it.".to_string(),
+        };
+        findings.push(Finding {
+            id: format!("{}-path-broken", broken.label().to_ascii_lowercase()),
+            severity: Status::Fail,
+            title: format!("{} path broken while {} works", broken.label(), works.label()),
+            detail: format!(
+                "{} fail over {} at {} while {} works.{consequence}",
+                hosts(&ids),
+                broken.label(),
+                addrs.join(", "),
+                works.label()
+            ),
+            checks: ids,
+            remediation_id: match broken {
+                IpFamily::Ipv6 => "ipv6-path-broken",
+                IpFamily::Ipv4 => "firewall",
+            },
+            root_cause: true,
+        });
+        explained.extend(split.iter().map(|c| c.id.as_str()));
     }
 
     // Rule: a proxy is configured and (nearly) every endpoint times out -> the proxy.

@@ -87,6 +87,11 @@ pub const ARTICLE: &str = "https://learn.microsoft.com/microsoft-365/troubleshoo
 /// Shown under entries only an administrator can carry out.
 pub const FIND_ADMIN: &str = "https://support.microsoft.com/office/how-do-i-find-my-microsoft-365-admin-59b8e361-dbb6-407f-8ac3-a30889e7b99b";
 
+/// "Configure IPv6 in Windows": the prefix policies and `DisabledComponents` (0x20 to
+/// prefer IPv4).
+const IPV6_PREFER_IPV4: &str = "https://learn.microsoft.com/troubleshoot/windows-server/networking/configure-ipv6-in-windows";
+/// "IPv6 support in Microsoft 365 services".
+const IPV6_M365: &str = "https://learn.microsoft.com/microsoft-365/enterprise/ipv6-support";
 const URLS_AND_IPS: &str = "https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges";
 const URLS_COMMON: &str = "https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges#microsoft-365-common-and-office-online";
 const GCC_HIGH_URLS: &str = Instance::GccHigh.endpoints_page();
@@ -308,6 +313,37 @@ pub static ALL: &[Remediation] = &[
         admin_only: true,
         article_section: Some(SEC_FIREWALL),
         leads_from: &["tcp-timeout", "tcp-refused"],
+    },
+    Remediation {
+        id: "ipv6-path-broken",
+        title: "The IPv6 path to Microsoft 365 is broken while IPv4 works",
+        summary: "The endpoint's name has IPv6 addresses (AAAA records) that do not answer, while its IPv4 \
+                  addresses do. Windows tries IPv6 first when it has an IPv6 address, so Office waits on each \
+                  dead IPv6 address before it falls back to IPv4, and sign-in or activation can time out.",
+        steps: &[
+            "Take the broken IPv6 addresses named in the finding to the network administrator: a firewall rule \
+             written for IPv4 only, or a tunnel or VPN that drops IPv6, is the usual cause.",
+            "Fix the IPv6 path: allow outbound TCP 443 (and 80 for the revocation lists) to Microsoft 365's \
+             IPv6 ranges as well as the IPv4 ones, or repair the tunnel.",
+            "Until then, make Windows prefer IPv4 rather than turning IPv6 off (Microsoft advises against \
+             disabling it): set DisabledComponents to 0x20 and restart the machine.",
+            "Keep this monitor open: the endpoint turns green once both families answer.",
+        ],
+        commands: &[
+            ps(
+                "Test one endpoint over IPv6 and over IPv4",
+                "Resolve-DnsName login.microsoftonline.com -Type AAAA; Test-NetConnection login.microsoftonline.com -Port 443",
+            ),
+            cmd_admin(
+                "Prefer IPv4 over IPv6 (restart needed)",
+                "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip6\\Parameters\" /v DisabledComponents /t REG_DWORD /d 0x20 /f",
+            ),
+            sh("Test one endpoint over IPv6", "curl -6 -sv -o /dev/null https://login.microsoftonline.com/"),
+        ],
+        links: &[IPV6_PREFER_IPV4, IPV6_M365, URLS_AND_IPS],
+        admin_only: true,
+        article_section: None,
+        leads_from: &["tcp-timeout", "tcp-refused", "tcp-reset"],
     },
     Remediation {
         id: "activation-blocked",

@@ -34,6 +34,10 @@ pub struct SessionOptions {
     /// `--domain`: the tenant's custom domain, for the MSOID lookup.
     pub domain: Option<String>,
     pub instance: crate::checks::Instance,
+    /// `--ip-family`: which address families are probed.
+    pub ip_family: crate::model::IpFamilyChoice,
+    /// `--all-addresses`: every address of each family, not only the first.
+    pub all_addresses: bool,
 }
 
 /// A prepared session. Keeps an embedded lab alive for as long as it lives.
@@ -141,12 +145,20 @@ pub fn lab_settings(
         .iter()
         .map(|e| ((e.host.clone(), e.scheme), e.port))
         .collect();
+    let port6_overrides: HashMap<_, _> = state
+        .endpoints
+        .iter()
+        .filter_map(|e| Some(((e.host.clone(), e.scheme), e.port6?)))
+        .collect();
     Ok(ProbeSettings {
         timeout,
         dns: DnsChoice::Server(state.dns),
         trust: Trust::lab(&state.ca_cert, state.inspection_ca_cert.as_deref())?,
         port_overrides,
+        port6_overrides,
         concurrency,
+        families: Default::default(),
+        all_addresses: false,
     })
 }
 
@@ -169,6 +181,8 @@ pub fn lab_plan(
 
 /// What the command line adds to any plan: the tenant's domain, the cloud, and routes.
 fn apply_options(plan: &mut SweepPlan, opts: &SessionOptions, routes: Option<RouteSettings>) {
+    plan.settings.families = opts.ip_family;
+    plan.settings.all_addresses = opts.all_addresses;
     if let Some(d) = &opts.domain {
         plan.checks.domain = Some(d.trim().trim_end_matches('.').to_ascii_lowercase());
     }
@@ -238,7 +252,10 @@ impl Session {
                 .unwrap_or(DnsChoice::System),
             trust: Trust::system(&extra)?,
             port_overrides: HashMap::new(),
+            port6_overrides: HashMap::new(),
             concurrency: opts.concurrency,
+            families: opts.ip_family,
+            all_addresses: opts.all_addresses,
         };
         let mut plan = SweepPlan::new(endpoints, settings);
         // Without `--proxy`/`--pac-url`, the machine's own settings, read at every sweep.

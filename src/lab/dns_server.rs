@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 use super::scenario::{FaultMode, Layer};
 use super::timeline::Timeline;
 use super::LabError;
+use crate::model::IpFamily;
 
 /// TTL of every answer, in seconds.
 const TTL: u32 = 1;
@@ -34,18 +35,26 @@ pub const NCSI_DNS_ADDR: Ipv4Addr = Ipv4Addr::new(131, 107, 255, 255);
 /// The names the lab answers for.
 #[derive(Debug, Clone, Default)]
 pub struct Zone {
-    names: HashMap<String, IpAddr>,
+    /// Each name's addresses: one IPv4, and one IPv6 with `lab serve --ipv6`.
+    names: HashMap<String, Vec<IpAddr>>,
     /// CNAME records: name to target.
     cnames: HashMap<String, String>,
 }
 
 impl Zone {
+    /// The zone of these (name, address) entries; a name may come with one address of
+    /// each family.
     pub fn new(entries: impl IntoIterator<Item = (String, IpAddr)>) -> Self {
-        let mut names: HashMap<String, IpAddr> =
-            entries.into_iter().map(|(h, a)| (normalise(&h), a)).collect();
+        let mut names: HashMap<String, Vec<IpAddr>> = HashMap::new();
+        for (h, a) in entries {
+            let list = names.entry(normalise(&h)).or_default();
+            if !list.contains(&a) {
+                list.push(a);
+            }
+        }
         names
             .entry(NCSI_DNS_HOST.to_string())
-            .or_insert(IpAddr::V4(NCSI_DNS_ADDR));
+            .or_insert_with(|| vec![IpAddr::V4(NCSI_DNS_ADDR)]);
         Self {
             names,
             cnames: HashMap::new(),
@@ -59,8 +68,8 @@ impl Zone {
         self
     }
 
-    fn lookup(&self, name: &str) -> Option<IpAddr> {
-        self.names.get(name).copied()
+    fn lookup(&self, name: &str) -> Option<&[IpAddr]> {
+        self.names.get(name).map(Vec::as_slice)
     }
 }
 
@@ -113,7 +122,13 @@ pub fn answer(query: &[u8], zone: &Zone, timeline: &Timeline) -> Reply {
     let host = normalise(&qname.to_ascii());
     response.add_query(question);
 
-    match timeline.fault(&host, Layer::Dns).map(|f| f.mode) {
+    // A fault for one family acts on that family's record type only.
+    let family = match qtype {
+        RecordType::A => Some(IpFamily::Ipv4),
+        RecordType::AAAA => Some(IpFamily::Ipv6),
+        _ => None,
+    };
+    match timeline.fault(&host, Layer::Dns, family).map(|f| f.mode) {
         Some(FaultMode::DnsTimeout) => return Reply::Silent,
         Some(FaultMode::DnsServfail) => {
             response.metadata.response_code = ResponseCode::ServFail;
@@ -122,31 +137,53 @@ pub fn answer(query: &[u8], zone: &Zone, timeline: &Timeline) -> Reply {
         Some(FaultMode::DnsNxdomain) => return encode(negative(response, ResponseCode::NXDomain)),
         _ => {}
     }
-    if let Some(target) = zone.cnames.get(&host) {
-        // The target is outside the lab (as it is for msoid): the answer is the CNAME alone.
-        if let Ok(target) = Name::from_ascii(format!("{target}.")) {
-            response.metadata.authoritative = true;
-            response.add_answer(Record::from_rdata(qname, TTL, RData::CNAME(CNAME(target))));
+    // Follow the CNAME chain inside the zone, as a recursive server does: every CNAME,
+    // then the records of the last name. A target outside the lab (as msoid's is) ends the
+    // answer at its CNAME.
+    let mut name = qname;
+    let mut current = host;
+    for _ in 0..8 {
+        let Some(target) = zone.cnames.get(&current) else {
+            break;
+        };
+        let Ok(target_name) = Name::from_ascii(format!("{target}.")) else {
+            break;
+        };
+        response.metadata.authoritative = true;
+        response.add_answer(Record::from_rdata(
+            name,
+            TTL,
+            RData::CNAME(CNAME(target_name.clone())),
+        ));
+        if qtype == RecordType::CNAME {
             return encode(response);
         }
+        name = target_name;
+        current = target.clone();
     }
-    let Some(addr) = zone.lookup(&host) else {
+    let Some(addrs) = zone.lookup(&current) else {
+        if !response.answers.is_empty() {
+            return encode(response);
+        }
         return encode(negative(response, ResponseCode::NXDomain));
     };
     response.metadata.authoritative = true;
-    let rdata = match (qtype, addr) {
-        (RecordType::A, IpAddr::V4(v4)) => Some(RData::A(A(v4))),
-        (RecordType::AAAA, IpAddr::V6(v6)) => Some(RData::AAAA(AAAA(v6))),
-        _ => None,
-    };
-    match rdata {
-        Some(rdata) => {
-            response.add_answer(Record::from_rdata(qname, TTL, rdata));
-            encode(response)
-        }
+    let rdata: Vec<RData> = addrs
+        .iter()
+        .filter_map(|addr| match (qtype, addr) {
+            (RecordType::A, IpAddr::V4(v4)) => Some(RData::A(A(*v4))),
+            (RecordType::AAAA, IpAddr::V6(v6)) => Some(RData::AAAA(AAAA(*v6))),
+            _ => None,
+        })
+        .collect();
+    if rdata.is_empty() {
         // The name exists but has no record of that type (AAAA for an IPv4-only host).
-        None => encode(negative(response, ResponseCode::NoError)),
+        return encode(negative(response, ResponseCode::NoError));
     }
+    for r in rdata {
+        response.add_answer(Record::from_rdata(name.clone(), TTL, r));
+    }
+    encode(response)
 }
 
 /// A negative answer with the SOA that tells caches to forget it after a second.

@@ -133,7 +133,7 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let timeline = ep.timeline.clone();
-    let want_now = || Want::from_fault(timeline.fault(&ep.host, Layer::Socket).map(|f| f.mode));
+    let want_now = || Want::from_fault(timeline.fault(&ep.host, Layer::Socket, Some(ep.family)).map(|f| f.mode));
     let mut current = if matches!(live, Live::Lost) {
         None
     } else {
@@ -158,7 +158,7 @@ pub async fn run(
         let now = timeline.elapsed();
         let wake = match current {
             None => Some(now + REBIND_RETRY),
-            Some(_) => timeline.next_change(&ep.host, Layer::Socket, now),
+            Some(_) => timeline.next_change(&ep.host, Layer::Socket, Some(ep.family), now),
         };
         let sleep = async {
             match wake {

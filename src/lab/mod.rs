@@ -24,6 +24,7 @@
 
 mod builtins;
 mod dns_server;
+pub mod ipv6;
 mod listener;
 mod origin;
 pub mod pki;
@@ -42,6 +43,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::catalog::{Catalog, Scheme};
+use crate::model::IpFamily;
 use listener::{Live, Want};
 use origin::EndpointContext;
 use pki::Pki;
@@ -109,7 +111,21 @@ pub struct LabOptions {
     /// Try the catalog's ports (443/80) before ephemeral ones (Linux, one address per
     /// host; needs root or CAP_NET_BIND_SERVICE).
     pub privileged_ports: bool,
+    /// Give every endpoint an IPv6 address too, answered in AAAA records (see [`ipv6`]).
+    pub ipv6: bool,
 }
+
+/// CNAME chains the lab's DNS serves for some names, shaped like the chains Microsoft's
+/// names take to their front doors, so that the monitor's CNAME view is tested against a
+/// real DNS answer. Lab data: the names hold no promise about today's real chains.
+const FRONT_DOORS: &[(&str, &[&str])] = &[(
+    "login.microsoftonline.com",
+    &[
+        "login.mso.msidentity.com",
+        "ak.privatelink.msidentity.com",
+        "www.tm.ak.prd.aadg.trafficmanager.net",
+    ],
+)];
 
 /// A running lab. Dropping it stops every task; [`Lab::shutdown`] also waits for them.
 pub struct Lab {
@@ -203,30 +219,45 @@ impl Lab {
             addr: "127.0.0.1".into(),
             error,
         })?;
-        let mut sockets = Vec::with_capacity(plan.len());
-        for p in &plan {
+        // Every endpoint's IPv4 socket, then (with `ipv6`) its IPv6 one.
+        let mut sockets: Vec<(usize, IpFamily, socket2::Socket, SocketAddr)> = Vec::with_capacity(plan.len());
+        for (i, p) in plan.iter().enumerate() {
             let (socket, addr) = bind_endpoint(p, opts.privileged_ports)?;
-            sockets.push((socket, addr));
+            sockets.push((i, IpFamily::Ipv4, socket, addr));
+        }
+        if opts.ipv6 {
+            let hosts = plan.iter().map(|p| p.index).max().map_or(0, |m| m + 1);
+            let layout = ipv6::prepare(hosts);
+            let v4_ports: Vec<u16> = sockets.iter().map(|s| s.3.port()).collect();
+            for (i, p) in plan.iter().enumerate() {
+                let ip6 = ipv6::address(layout, p.index);
+                let (socket, addr) = bind_v6(p, ip6, v4_ports[i])?;
+                sockets.push((i, IpFamily::Ipv6, socket, addr));
+            }
         }
 
         let timeline = Timeline::new(scenario, tokio::time::Instant::now());
         let (stop, _) = watch::channel(false);
         // Enter the faults in effect at time zero on all sockets at once: filling a
         // blackhole's accept queue waits a little to be sure it is full.
-        let entering: Vec<_> = plan
-            .iter()
-            .zip(sockets)
-            .map(|(p, (socket, addr))| {
-                let want = Want::from_fault(timeline.fault(&p.host, Layer::Socket).map(|f| f.mode));
+        let entering: Vec<_> = sockets
+            .into_iter()
+            .map(|(i, family, socket, addr)| {
+                let host = &plan[i].host;
+                let want = Want::from_fault(timeline.fault(host, Layer::Socket, Some(family)).map(|f| f.mode));
                 (
+                    i,
+                    family,
                     addr,
                     tokio::spawn(listener::enter(want, Live::Refusing(socket), addr)),
                 )
             })
             .collect();
         let mut tasks = Vec::new();
-        let mut endpoints = Vec::with_capacity(plan.len());
-        for (p, (addr, entered)) in plan.iter().zip(entering) {
+        let mut endpoints: Vec<LabEndpoint> = Vec::with_capacity(plan.len());
+        let mut zone_entries: Vec<(String, IpAddr)> = Vec::new();
+        for (i, family, addr, entered) in entering {
+            let p = &plan[i];
             let bind_err = |error| LabError::Bind {
                 what: format!("{}://{}", p.scheme.as_str(), p.host),
                 addr: addr.to_string(),
@@ -238,20 +269,41 @@ impl Lab {
                 .map_err(bind_err)?;
             let ep = Arc::new(EndpointContext {
                 host: p.host.clone(),
+                family,
                 scheme: p.scheme,
                 timeline: timeline.clone(),
                 pki: Arc::clone(&pki),
             });
             tasks.push(tokio::spawn(listener::run(live, addr, ep, stop.subscribe())));
-            endpoints.push(LabEndpoint {
-                host: p.host.clone(),
-                addr: addr.ip(),
-                port: addr.port(),
-                scheme: p.scheme,
-            });
+            zone_entries.push((dns_name(&p.host), addr.ip()));
+            match family {
+                IpFamily::Ipv4 => endpoints.push(LabEndpoint {
+                    host: p.host.clone(),
+                    addr: addr.ip(),
+                    port: addr.port(),
+                    scheme: p.scheme,
+                    addr6: None,
+                    port6: None,
+                }),
+                IpFamily::Ipv6 => {
+                    if let Some(e) = endpoints.get_mut(i) {
+                        e.addr6 = Some(addr.ip());
+                        e.port6 = (addr.port() != e.port).then_some(addr.port());
+                    }
+                }
+            }
         }
         let scenario = timeline.scenario();
-        let zone = dns_server::Zone::new(plan.iter().map(|p| (p.host.clone(), p.ip)))
+        let front_doors = FRONT_DOORS.iter().flat_map(|(name, chain)| {
+            let mut from = name.to_string();
+            chain.iter().map(move |to| {
+                let link = (from.clone(), to.to_string());
+                from = to.to_string();
+                link
+            })
+        });
+        let zone = dns_server::Zone::new(zone_entries)
+            .with_cnames(front_doors)
             .with_cnames(scenario.cnames.clone());
         let mut proxy_socket = None;
         let (mut proxy_url, mut pac_url) = (None, None);
@@ -400,6 +452,8 @@ async fn wait_for_interrupt() -> Result<(), LabError> {
 #[derive(Debug, Clone, PartialEq)]
 struct Planned {
     host: String,
+    /// The host's place among the distinct hosts: its loopback addresses.
+    index: usize,
     scheme: Scheme,
     ip: IpAddr,
     /// The catalog's port (443/80), tried first with `privileged_ports`.
@@ -433,6 +487,7 @@ fn plan(catalog: &Catalog) -> Vec<Planned> {
             let index = hosts.iter().position(|h| h == host).unwrap_or(0);
             Planned {
                 host: host.clone(),
+                index,
                 scheme: *scheme,
                 ip: host_address(index),
                 port: *port,
@@ -469,6 +524,36 @@ fn bind_endpoint(p: &Planned, privileged_ports: bool) -> Result<(socket2::Socket
     let any_port = SocketAddr::new(p.ip, 0);
     let bind_err = |error| LabError::Bind {
         what: format!("{}://{}", p.scheme.as_str(), p.host),
+        addr: any_port.to_string(),
+        error,
+    };
+    let socket = listener::bound_socket(any_port).map_err(bind_err)?;
+    let addr = socket
+        .local_addr()
+        .map_err(bind_err)?
+        .as_socket()
+        .ok_or_else(|| bind_err(io::Error::other("not an IP socket")))?;
+    Ok((socket, addr))
+}
+
+/// The name that holds `host`'s addresses in the lab's DNS: the end of its CNAME chain.
+fn dns_name(host: &str) -> String {
+    FRONT_DOORS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(host))
+        .and_then(|(_, chain)| chain.last())
+        .map_or_else(|| host.to_string(), |last| last.to_string())
+}
+
+/// Binds (without listening) the IPv6 socket of one endpoint: on its IPv4 port when that
+/// is free there, else on a port of its own (hosts that share `::1`).
+fn bind_v6(p: &Planned, ip: IpAddr, v4_port: u16) -> Result<(socket2::Socket, SocketAddr), LabError> {
+    if let Ok(socket) = listener::bound_socket(SocketAddr::new(ip, v4_port)) {
+        return Ok((socket, SocketAddr::new(ip, v4_port)));
+    }
+    let any_port = SocketAddr::new(ip, 0);
+    let bind_err = |error| LabError::Bind {
+        what: format!("{}://{} (IPv6)", p.scheme.as_str(), p.host),
         addr: any_port.to_string(),
         error,
     };

@@ -36,6 +36,8 @@ const PORTAL_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi</titl
 /// Everything a connection handler needs to know about its endpoint.
 pub struct EndpointContext {
     pub host: String,
+    /// The family of the listener's address: faults can target one.
+    pub family: crate::model::IpFamily,
     pub scheme: Scheme,
     pub timeline: Timeline,
     pub pki: Arc<Pki>,
@@ -43,7 +45,7 @@ pub struct EndpointContext {
 
 /// Serves one accepted connection to the end.
 pub async fn serve_connection(stream: TcpStream, ep: Arc<EndpointContext>) {
-    if matches!(ep.timeline.fault(&ep.host, Layer::Socket), Some(f) if f.mode == FaultMode::Reset) {
+    if matches!(ep.timeline.fault(&ep.host, Layer::Socket, Some(ep.family)), Some(f) if f.mode == FaultMode::Reset) {
         // SO_LINGER 0: close() sends an RST instead of a FIN.
         let _ = stream.set_zero_linger();
         drop(stream);
@@ -52,7 +54,7 @@ pub async fn serve_connection(stream: TcpStream, ep: Arc<EndpointContext>) {
     match ep.scheme {
         Scheme::Http => serve_http(stream, &ep).await,
         Scheme::Https => {
-            let face = tls_face(ep.timeline.fault(&ep.host, Layer::Tls));
+            let face = tls_face(ep.timeline.fault(&ep.host, Layer::Tls, Some(ep.family)));
             let Some(config) = ep.pki.server_config(&ep.host, face) else {
                 return;
             };
@@ -85,7 +87,7 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, ep: &Endpo
         tokio::time::sleep(latency).await;
     }
     let scenario = ep.timeline.scenario();
-    let fault = ep.timeline.fault(&ep.host, Layer::Http).cloned();
+    let fault = ep.timeline.fault(&ep.host, Layer::Http, Some(ep.family)).cloned();
     if let Some(Fault {
         mode: FaultMode::Slow,
         delay_ms: Some(ms),

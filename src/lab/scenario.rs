@@ -16,6 +16,8 @@
 //! delay_ms = 2000           # only with mode = "slow"
 //! after_secs = 0            # optional: the fault starts this long after the lab ...
 //! until_secs = 60           # ... and ends here (timelines for demos)
+//! family = "ipv6"           # optional: only this address family ("ipv4" or "ipv6";
+//!                           # IPv6 needs `lab serve --ipv6`); default both
 //! ```
 //!
 //! Faults act on four layers (DNS, socket, TLS, HTTP). On each layer the first fault of
@@ -50,6 +52,7 @@ use toml::Spanned;
 
 use super::builtins::BUILTINS;
 use crate::model::error::{line_of, read_input, InputError};
+use crate::model::IpFamily;
 
 /// The longest `latency_ms` or `delay_ms` accepted: longer than any client waits.
 const MAX_DELAY_MS: u64 = 600_000;
@@ -117,6 +120,8 @@ pub struct Fault {
     pub after_secs: Option<f64>,
     /// Seconds after the lab starts when the fault ends (default: never).
     pub until_secs: Option<f64>,
+    /// Only this address family (its listener, its DNS record type); `None` for both.
+    pub family: Option<IpFamily>,
 }
 
 /// What a fault does on the wire.
@@ -229,7 +234,20 @@ impl Fault {
             delay_ms: None,
             after_secs: None,
             until_secs: None,
+            family: None,
         }
+    }
+
+    /// The same fault, for one address family only.
+    pub fn on_family(mut self, family: IpFamily) -> Self {
+        self.family = Some(family);
+        self
+    }
+
+    /// Whether the fault acts on traffic of `family` (`None`: traffic of no particular
+    /// family, such as a CNAME query, which only faults for both families touch).
+    pub fn covers_family(&self, family: Option<IpFamily>) -> bool {
+        self.family.is_none() || self.family == family
     }
 
     /// Whether the fault's host pattern covers `host` (lower-case, no trailing dot).
@@ -261,6 +279,9 @@ impl fmt::Display for Fault {
         }
         if let Some(delay) = self.delay_ms {
             write!(f, " ({delay} ms)")?;
+        }
+        if let Some(family) = self.family {
+            write!(f, " ({} only)", family.label())?;
         }
         match (self.after_secs, self.until_secs) {
             (Some(a), Some(u)) => write!(f, " from {a} s to {u} s"),
@@ -373,6 +394,8 @@ struct RawFault {
     after_secs: Option<Spanned<f64>>,
     #[serde(default)]
     until_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    family: Option<Spanned<String>>,
 }
 
 impl Scenario {
@@ -649,6 +672,19 @@ fn validate_fault(
             ));
         }
     }
+    let family = match &r.family {
+        None => None,
+        Some(f) => Some(match f.get_ref().trim().to_ascii_lowercase().as_str() {
+            "ipv4" | "4" => IpFamily::Ipv4,
+            "ipv6" | "6" => IpFamily::Ipv6,
+            other => {
+                return Err(at(
+                    f.span(),
+                    format!("family {other:?}: expected \"ipv4\" or \"ipv6\" (leave it out for both)"),
+                ))
+            }
+        }),
+    };
     Ok(Fault {
         host,
         mode,
@@ -656,6 +692,7 @@ fn validate_fault(
         delay_ms: r.delay_ms.map(Spanned::into_inner),
         after_secs: r.after_secs.map(Spanned::into_inner),
         until_secs: r.until_secs.map(Spanned::into_inner),
+        family,
     })
 }
 

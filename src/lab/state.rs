@@ -2,7 +2,8 @@
 //!
 //! ```json
 //! {"dns": "127.0.0.1:PORT", "ca_cert": "PATH.pem",
-//!  "endpoints": [{"host": "...", "addr": "127.x.y.z", "port": N, "scheme": "https"}],
+//!  "endpoints": [{"host": "...", "addr": "127.x.y.z", "port": N, "scheme": "https",
+//!                 "addr6": "fd00:6d36::N", "port6": N}],
 //!  "proxy": "http://127.0.0.1:PORT", "pac_url": "http://127.0.0.1:PORT/proxy.pac",
 //!  "domain": "contoso.lab"}
 //! ```
@@ -25,6 +26,13 @@ pub struct LabEndpoint {
     pub addr: IpAddr,
     pub port: u16,
     pub scheme: Scheme,
+    /// The endpoint's IPv6 address (`lab serve --ipv6`): its own `fd00::/8` address where
+    /// the lab could configure one, else `::1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr6: Option<IpAddr>,
+    /// The port on `addr6` when it is not `port` (hosts sharing `::1` need their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port6: Option<u16>,
 }
 
 /// What a monitor needs to know to probe the lab.

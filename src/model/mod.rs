@@ -350,6 +350,15 @@ pub struct CheckResult {
     /// are mapped from their `cause` instead).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub remediation: Option<String>,
+    /// Every address an endpoint probe tried, each with its own stages (both address
+    /// families; one per family unless `--all-addresses`). The top-level `stages`, `cause`
+    /// and `summary` repeat the address that decided the status, so readers of the older
+    /// report keep working.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub addresses: Vec<AddressResult>,
+    /// How the endpoint's name was resolved: by which resolver, through which CNAMEs.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dns: Option<DnsInfo>,
     /// Names this check read from the machine that `--redact` hides (a proxy host from the
     /// machine's settings, a DNS server, a PAC file's host). The check's texts show them
     /// as they are; reports replace them.
@@ -381,6 +390,8 @@ impl CheckResult {
             error: None,
             facts: Vec::new(),
             remediation: None,
+            addresses: Vec::new(),
+            dns: None,
             private: Vec::new(),
             checked_at: Utc::now(),
         }
@@ -397,6 +408,114 @@ impl CheckResult {
             .iter()
             .find(|s| matches!(s.status, Status::Fail | Status::Warn))
     }
+}
+
+/// An IP address family. Probed separately because Windows tries IPv6 first when a name
+/// has AAAA records: a broken IPv6 path stalls Office while IPv4 works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IpFamily {
+    Ipv4,
+    Ipv6,
+}
+
+impl IpFamily {
+    pub fn of(ip: &std::net::IpAddr) -> IpFamily {
+        if ip.is_ipv6() {
+            IpFamily::Ipv6
+        } else {
+            IpFamily::Ipv4
+        }
+    }
+
+    /// `IPv4` / `IPv6`, for sentences.
+    pub fn label(self) -> &'static str {
+        match self {
+            IpFamily::Ipv4 => "IPv4",
+            IpFamily::Ipv6 => "IPv6",
+        }
+    }
+
+    /// `4` / `6`, for the compact breakdown of a row (`4✓ 6✗`).
+    pub fn digit(self) -> char {
+        match self {
+            IpFamily::Ipv4 => '4',
+            IpFamily::Ipv6 => '6',
+        }
+    }
+}
+
+/// Which address families the probes use: `--ip-family 4|6|both` (default both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IpFamilyChoice {
+    #[default]
+    Both,
+    #[serde(rename = "4")]
+    Only4,
+    #[serde(rename = "6")]
+    Only6,
+}
+
+impl IpFamilyChoice {
+    pub fn includes(self, family: IpFamily) -> bool {
+        match self {
+            IpFamilyChoice::Both => true,
+            IpFamilyChoice::Only4 => family == IpFamily::Ipv4,
+            IpFamilyChoice::Only6 => family == IpFamily::Ipv6,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpFamilyChoice::Both => "both",
+            IpFamilyChoice::Only4 => "4",
+            IpFamilyChoice::Only6 => "6",
+        }
+    }
+}
+
+impl std::str::FromStr for IpFamilyChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "both" | "46" | "any" => Ok(IpFamilyChoice::Both),
+            "4" | "ipv4" => Ok(IpFamilyChoice::Only4),
+            "6" | "ipv6" => Ok(IpFamilyChoice::Only6),
+            other => Err(format!("ip family {other:?}: expected 4, 6 or both")),
+        }
+    }
+}
+
+/// The probe of one address of an endpoint: its own stages after the shared `dns` stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressResult {
+    pub addr: std::net::IpAddr,
+    pub family: IpFamily,
+    pub status: Status,
+    pub summary: String,
+    pub duration_ms: f64,
+    /// `tcp`, `tls`, `http` for this address.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub stages: Vec<StageResult>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cause: Option<Cause>,
+}
+
+/// How a name was resolved: who answered, and the CNAME chain from the asked name to the
+/// one that holds the addresses (where split-horizon DNS and DNS filters show).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DnsInfo {
+    /// The resolver that answered (`127.0.0.1:5353`), or why none is named.
+    pub resolver: String,
+    /// The asked name first, then each CNAME target; one element when there is no CNAME.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub cname_chain: Vec<String>,
+    /// The answers per family (empty when the family has none or was not asked).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub ipv4: Vec<std::net::IpAddr>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub ipv6: Vec<std::net::IpAddr>,
 }
 
 /// What a [`PrivateName`] is; its placeholder says so: `<domain-1>`, `<proxy-2>`.

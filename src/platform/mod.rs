@@ -22,6 +22,7 @@ pub mod process;
 pub mod proxy;
 #[cfg(windows)]
 pub mod proxy_windows;
+pub mod tcp_settings;
 pub mod tool;
 pub mod windows;
 

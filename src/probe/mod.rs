@@ -30,9 +30,12 @@ use tokio::sync::Semaphore;
 
 use crate::catalog::{Endpoint, Scheme};
 use crate::http as wire;
-use crate::model::{ms, Cause, CheckKind, CheckResult, HttpInfo, StageName, StageResult, Status, TlsInfo};
+use crate::model::{
+    ms, AddressResult, Cause, CheckKind, CheckResult, DnsInfo, HttpInfo, IpFamily, IpFamilyChoice, StageName,
+    StageResult, Status, TlsInfo,
+};
 use crate::route::{ProxyAuth, ProxyServer, Route, RoutePlan};
-pub use dns::{Dns, DnsChoice};
+pub use dns::{Dns, DnsChoice, Resolved};
 pub use failure::StageFailure;
 pub use trust::Trust;
 
@@ -46,8 +49,15 @@ pub struct ProbeSettings {
     /// Port to use instead of the catalog's for (host, scheme): how the lab's ports are
     /// mapped when it cannot bind 443 and 80.
     pub port_overrides: HashMap<(String, Scheme), u16>,
+    /// Port to use for (host, scheme) on IPv6 addresses when it differs from the IPv4 one
+    /// (the lab's `::1` fallback, where every host shares one address).
+    pub port6_overrides: HashMap<(String, Scheme), u16>,
     /// How many endpoints are probed at once.
     pub concurrency: usize,
+    /// Which address families are probed (`--ip-family`).
+    pub families: IpFamilyChoice,
+    /// Probe every address of each family, not only the first (`--all-addresses`).
+    pub all_addresses: bool,
 }
 
 impl ProbeSettings {
@@ -56,6 +66,18 @@ impl ProbeSettings {
             .get(&(e.host.clone(), e.scheme))
             .copied()
             .unwrap_or(e.port)
+    }
+
+    /// The port for `e` on an address of `family`.
+    pub fn port_for_family(&self, e: &Endpoint, family: IpFamily) -> u16 {
+        match family {
+            IpFamily::Ipv6 => self
+                .port6_overrides
+                .get(&(e.host.clone(), e.scheme))
+                .copied()
+                .unwrap_or_else(|| self.port_for(e)),
+            IpFamily::Ipv4 => self.port_for(e),
+        }
     }
 }
 
@@ -200,7 +222,52 @@ async fn probe_route(
             Route::HttpProxy { addr, auth } => Some((addr, auth.as_ref())),
         },
     };
-    match run_stages(&mut rec, &target, resolver, settings).await {
+    if target.proxy.is_some() {
+        let outcome = match stage_dns_proxy(&mut rec, &target, resolver, settings.timeout).await {
+            Ok(addrs) => run_connection(&mut rec, &target, &addrs, settings).await,
+            Err(failed) => Err(failed),
+        };
+        return conclude(rec, outcome);
+    }
+    let resolved = match stage_dns(&mut rec, &target, resolver, settings).await {
+        Ok(r) => r,
+        Err((failure, took, summary)) => {
+            let mut r = rec.fail(failure, took, summary);
+            r.dns = Some(DnsInfo {
+                resolver: resolver_names(resolver),
+                ..Default::default()
+            });
+            return r;
+        }
+    };
+    let dns_stage = rec.stages.pop();
+    let picked = pick_addresses(&resolved.info, settings, endpoint);
+    let probes = picked.iter().map(|&ip| {
+        let target = Target {
+            port: settings.port_for_family(endpoint, IpFamily::of(&ip)),
+            ..Target {
+                endpoint,
+                port: 0,
+                proxy: None,
+            }
+        };
+        async move {
+            let mut sub = Recorder {
+                endpoint: endpoint.clone(),
+                started: Instant::now(),
+                stages: Vec::new(),
+            };
+            let outcome = run_connection(&mut sub, &target, &[ip], settings).await;
+            (ip, conclude(sub, outcome))
+        }
+    });
+    let per_address = join_all(probes.collect()).await;
+    merge(rec, dns_stage, resolved.info, per_address)
+}
+
+/// The finished check of one path: pass with the HTTP summary, or the failed stage.
+fn conclude(rec: Recorder, outcome: Result<(HttpInfo, Option<TlsInfo>), Failed>) -> CheckResult {
+    match outcome {
         Ok((http_info, tls_info)) => {
             let total = ms(rec.started.elapsed());
             let version = tls_info
@@ -218,19 +285,148 @@ async fn probe_route(
     }
 }
 
+/// The resolvers a failed lookup asked, for the detail view.
+fn resolver_names(resolver: &Dns) -> String {
+    let names: Vec<String> = resolver.servers().iter().map(|s| s.to_string()).collect();
+    format!("none answered (asked {})", names.join(", "))
+}
+
+/// The addresses to probe: the first of each family the settings ask for (every one with
+/// `--all-addresses`). An address this machine has no route to is left out when another
+/// family has one, as Windows leaves out a family it has no address for; with no route at
+/// all, every address is tried so that the failure shows.
+fn pick_addresses(info: &DnsInfo, settings: &ProbeSettings, endpoint: &Endpoint) -> Vec<std::net::IpAddr> {
+    let mut out = Vec::new();
+    for (family, list) in [(IpFamily::Ipv4, &info.ipv4), (IpFamily::Ipv6, &info.ipv6)] {
+        if !settings.families.includes(family) {
+            continue;
+        }
+        let take = if settings.all_addresses { list.len() } else { 1 };
+        out.extend(list.iter().take(take).copied());
+    }
+    let routable: Vec<std::net::IpAddr> = out
+        .iter()
+        .copied()
+        .filter(|ip| has_route(*ip, settings.port_for_family(endpoint, IpFamily::of(ip))))
+        .collect();
+    if routable.is_empty() {
+        out
+    } else {
+        routable
+    }
+}
+
+/// Whether this machine has a route to `ip`: a UDP socket "connects" without sending
+/// anything and fails at once when there is none (no IPv6 on this machine).
+fn has_route(ip: std::net::IpAddr, port: u16) -> bool {
+    let local: std::net::SocketAddr = match ip {
+        std::net::IpAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        std::net::IpAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    std::net::UdpSocket::bind(local)
+        .and_then(|s| s.connect((ip, port.max(1))))
+        .is_ok()
+}
+
+/// Polls every future to completion, side by side; results in the given order.
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futures.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// One check from the probes of each address: the address that decides the status (the
+/// first failing one, else the first) gives the top-level stages, cause and summary, so
+/// the report reads as before for a name with one address; every address is listed.
+fn merge(
+    rec: Recorder,
+    dns_stage: Option<StageResult>,
+    info: DnsInfo,
+    per_address: Vec<(std::net::IpAddr, CheckResult)>,
+) -> CheckResult {
+    let started = rec.started;
+    let decisive = per_address
+        .iter()
+        .position(|(_, r)| r.status != Status::Pass)
+        .unwrap_or(0);
+    let Some((decisive_addr, first)) = per_address.get(decisive).cloned() else {
+        return rec.finish(Status::Fail, "no address to probe".into());
+    };
+    let mut r = first;
+    r.stages.splice(0..0, dns_stage);
+    r.duration_ms = ms(started.elapsed());
+    r.addresses = per_address
+        .iter()
+        .map(|(addr, a)| AddressResult {
+            addr: *addr,
+            family: IpFamily::of(addr),
+            status: a.status,
+            summary: a.summary.clone(),
+            duration_ms: a.duration_ms,
+            stages: a.stages.clone(),
+            cause: a.cause,
+        })
+        .collect();
+    let broken = IpFamily::of(&decisive_addr);
+    let other_works = r
+        .addresses
+        .iter()
+        .any(|a| a.family != broken && a.status == Status::Pass);
+    let broken_everywhere = r
+        .addresses
+        .iter()
+        .filter(|a| a.family == broken)
+        .all(|a| a.status != Status::Pass);
+    if r.status != Status::Pass && other_works && broken_everywhere {
+        let works = match broken {
+            IpFamily::Ipv4 => IpFamily::Ipv6,
+            IpFamily::Ipv6 => IpFamily::Ipv4,
+        };
+        r.summary = format!(
+            "{} path broken while {} works: {} {}",
+            broken.label(),
+            works.label(),
+            decisive_addr,
+            r.summary
+        );
+        if let Some(cost) = crate::platform::tcp_settings::syn_settings() {
+            r.facts.push(("blackhole_cost".into(), cost.describe()));
+        }
+    }
+    r.dns = Some(info);
+    r
+}
+
 /// A failed stage, how long it ran, and a summary to use instead of the stage's detail.
 type Failed = (StageFailure, Duration, Option<String>);
 
-/// The stages in order; each passes (recorded in `rec`) or ends the probe.
-async fn run_stages(
+/// The stages after `dns`, in order, on one connection; each passes (recorded in `rec`)
+/// or ends the probe.
+async fn run_connection(
     rec: &mut Recorder,
     target: &Target<'_>,
-    resolver: &Dns,
+    addrs: &[std::net::IpAddr],
     settings: &ProbeSettings,
 ) -> Result<(HttpInfo, Option<TlsInfo>), Failed> {
     let timeout = settings.timeout;
-    let addrs = stage_dns(rec, target, resolver, timeout).await?;
-    let mut tcp = stage_tcp(rec, target, &addrs, timeout).await?;
+    let mut tcp = stage_tcp(rec, target, addrs, timeout).await?;
     match target.endpoint.scheme {
         Scheme::Http => {
             rec.skip(StageName::Tls, "plain HTTP (no TLS)");
@@ -247,18 +443,65 @@ async fn run_stages(
     }
 }
 
-/// `dns`: the endpoint's name, or the proxy's.
+/// `dns`: the endpoint's A and AAAA records, from the sweep's resolver, within the cap.
 async fn stage_dns(
+    rec: &mut Recorder,
+    target: &Target<'_>,
+    resolver: &Dns,
+    settings: &ProbeSettings,
+) -> Result<Resolved, Failed> {
+    let t = Instant::now();
+    match resolver
+        .resolve_families(&target.endpoint.host, settings.families, settings.timeout)
+        .await
+    {
+        Ok(resolved) => {
+            let info = &resolved.info;
+            let mut shown: Vec<String> = resolved.all().iter().take(4).map(|a| a.to_string()).collect();
+            if info.cname_chain.len() > 1 {
+                shown.push(format!("via {}", info.cname_chain[1..].join(" → ")));
+            }
+            shown.push(format!("resolver {}", info.resolver));
+            rec.pass(StageName::Dns, t.elapsed(), shown.join(", "));
+            Ok(resolved)
+        }
+        Err(f) => Err((f, t.elapsed(), None)),
+    }
+}
+
+/// `dns` through a proxy: the proxy resolves the endpoint's name, so it is not looked up
+/// here (saying so, rather than a green light for a lookup that never ran); a proxy given
+/// by name is looked up instead.
+async fn stage_dns_proxy(
     rec: &mut Recorder,
     target: &Target<'_>,
     resolver: &Dns,
     timeout: Duration,
 ) -> Result<Vec<std::net::IpAddr>, Failed> {
+    let Some((proxy, _)) = target.proxy else {
+        return Ok(Vec::new());
+    };
+    let host = target.endpoint.host.as_str();
+    if let Ok(ip) = proxy.host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        rec.skip(
+            StageName::Dns,
+            format!("not run here: the proxy resolves {host} (proxy {proxy})"),
+        );
+        return Ok(vec![ip]);
+    }
     let t = Instant::now();
-    match resolver.resolve(target.first_hop().0, timeout).await {
+    match resolver.resolve(&proxy.host, timeout).await {
         Ok(addrs) => {
             let shown: Vec<String> = addrs.iter().take(3).map(|a| a.to_string()).collect();
-            rec.pass(StageName::Dns, t.elapsed(), target.via(shown.join(", ")));
+            rec.pass(
+                StageName::Dns,
+                t.elapsed(),
+                format!(
+                    "proxy {} is {}; the proxy resolves {host}",
+                    proxy.host,
+                    shown.join(", ")
+                ),
+            );
             Ok(addrs)
         }
         Err(mut f) => {
