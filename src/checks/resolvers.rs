@@ -289,10 +289,11 @@ pub fn evaluate(list: &ResolverList, name: &str, answers: &[Answer]) -> CheckRes
             }
         });
         let fastest = fastest.fold(f64::INFINITY, f64::min);
+        let names: Vec<String> = list.resolvers.iter().map(|s| show(s.addr)).collect();
         let servers = if total == 1 {
-            "the DNS server answers".to_string()
+            format!("the DNS server {} answers", names.join(""))
         } else {
-            format!("all {total} DNS servers answer")
+            format!("all {total} DNS servers ({}) answer", names.join(", "))
         };
         (Status::Pass, format!("{servers} for {name} ({fastest:.0} ms)"))
     } else if resolved > 0 {

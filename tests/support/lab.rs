@@ -36,6 +36,23 @@ pub async fn lab_plan(scenario: Scenario, endpoints: Vec<Endpoint>, timeout: Dur
     (lab, plan)
 }
 
+/// Starts the lab for `scenario` with an IPv6 address for every endpoint too
+/// (`lab serve --ipv6`), and a sweep plan of `endpoints` against it.
+pub async fn dual_stack_plan(scenario: Scenario, endpoints: Vec<Endpoint>, timeout: Duration) -> (Lab, SweepPlan) {
+    let opts = LabOptions {
+        ipv6: true,
+        ..Default::default()
+    };
+    let lab = Lab::start(scenario, &Catalog::builtin(), opts)
+        .await
+        .expect("lab starts with IPv6");
+    let settings = m365mon::engine::session::lab_settings(lab.state(), timeout, 8).expect("lab settings");
+    let mut plan = SweepPlan::new(endpoints, settings);
+    plan.routes = lab.state().routes().expect("the lab's routes");
+    plan.checks.lab = true;
+    (lab, plan)
+}
+
 /// Writes `<dir>/<name>.toml`: a scenario named `name` (description "test") followed by
 /// `body`.
 pub fn write_scenario(dir: &Path, name: &str, body: &str) -> PathBuf {
