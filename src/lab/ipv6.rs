@@ -64,7 +64,9 @@ pub fn prepare(hosts: usize) -> Layout {
     }
 }
 
-/// Root, in a network namespace other than the machine's (PID 1's).
+/// Root, in a network namespace other than the machine's: one PID 1 is not in (when
+/// that can be read), or a named one (`ip netns identify` names it; inside containers
+/// PID 1's namespace often cannot be read).
 fn may_configure() -> bool {
     let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
         s.lines()
@@ -72,9 +74,19 @@ fn may_configure() -> bool {
             .and_then(|l| l.split_whitespace().nth(2))
             == Some("0")
     });
+    if !root {
+        return false;
+    }
     let own = std::fs::read_link("/proc/self/ns/net").ok();
     let machine = std::fs::read_link("/proc/1/ns/net").ok();
-    root && own.is_some() && machine.is_some() && own != machine
+    if let (Some(own), Some(machine)) = (&own, &machine) {
+        return own != machine;
+    }
+    Command::new("ip")
+        .args(["netns", "identify"])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success() && !String::from_utf8_lossy(&o.stdout).trim().is_empty())
 }
 
 /// Whether a socket can be bound to `ip` (the address is configured here).
