@@ -125,9 +125,16 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
     let header = Row::new(header.into_iter().map(Cell::from)).style(theme.dim());
 
     let body = rows.iter().map(|c| {
+        let families = family_breakdown(theme, c);
+        let families_width: usize = families.iter().map(|s| s.content.chars().count()).sum();
+        let mut name = vec![Span::raw(words::fit_name(
+            words::check_name(&c.id),
+            name_width.saturating_sub(families_width),
+        ))];
+        name.extend(families);
         let mut cells = vec![
             Cell::from(glyphs::light(theme, c.status)),
-            Cell::from(words::fit_name(words::check_name(&c.id), name_width)),
+            Cell::from(Line::from(name)),
         ];
         for stage in StageName::ALL {
             let light = match c.stage(stage) {
@@ -160,6 +167,29 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
     }
     widths.push(Constraint::Length(SINCE));
     Table::new(body, widths).header(header).column_spacing(1)
+}
+
+/// ` 4+ 6x` after the name of an endpoint probed over both families: each family's light
+/// (the worst of its addresses), in the same ASCII shapes as the stage lights. Nothing
+/// for an endpoint with addresses of one family only.
+fn family_breakdown(theme: &crate::tui::theme::Theme, c: &CheckResult) -> Vec<Span<'static>> {
+    use crate::model::IpFamily;
+    let mut out = Vec::new();
+    let per_family: Vec<(IpFamily, Status)> = [IpFamily::Ipv4, IpFamily::Ipv6]
+        .into_iter()
+        .filter_map(|f| {
+            let statuses = c.addresses.iter().filter(|a| a.family == f).map(|a| a.status);
+            statuses.max().map(|s| (f, s))
+        })
+        .collect();
+    if per_family.len() < 2 {
+        return out;
+    }
+    for (family, status) in per_family {
+        out.push(Span::styled(format!(" {}", family.digit()), theme.dim()));
+        out.push(glyphs::light(theme, status));
+    }
+    out
 }
 
 fn summary_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> {

@@ -67,6 +67,7 @@ fn content(app: &App, c: &CheckResult, width: u16) -> Doc {
     let mut doc = Doc::new(width);
     overview(&mut doc, app, c);
     stages(&mut doc, app.theme(), c);
+    addresses(&mut doc, app.theme(), c);
     tls(&mut doc, app.theme(), c);
     http(&mut doc, app.theme(), c);
     evidence(&mut doc, app, c);
@@ -152,6 +153,49 @@ fn stages(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
                 Span::raw(format!(" {:<4} {:>9}  ", stage.label(), ms)),
             ];
             doc.para(lead, &format!("{detail}{cause}"), theme.text(), 19);
+        }
+    }
+}
+
+/// How the name was resolved (the resolver that answered, the CNAME chain) and every
+/// address tried, each with its own stages: a family that fails while the other works
+/// shows here.
+fn addresses(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
+    if let Some(dns) = &c.dns {
+        heading(doc, theme, "Name resolution");
+        field(doc, theme, "Resolver", &dns.resolver);
+        if !dns.cname_chain.is_empty() {
+            field(doc, theme, "CNAMEs", &dns.cname_chain.join(" → "));
+        }
+        for (label, list) in [("IPv4", &dns.ipv4), ("IPv6", &dns.ipv6)] {
+            let shown: Vec<String> = list.iter().map(|a| a.to_string()).collect();
+            let text = if shown.is_empty() {
+                "none".to_string()
+            } else {
+                shown.join(", ")
+            };
+            field(doc, theme, label, &text);
+        }
+    }
+    if c.addresses.is_empty() {
+        return;
+    }
+    heading(doc, theme, "Addresses tried");
+    for a in &c.addresses {
+        let lead = vec![
+            Span::raw(" "),
+            glyphs::light(theme, a.status),
+            Span::raw(format!(" {} ", a.family.label())),
+        ];
+        doc.para(lead, &format!("{} {}", a.addr, a.summary), theme.text(), 8);
+        for s in &a.stages {
+            let cause = s.cause.map(|c| format!("  [{}]", c.as_str())).unwrap_or_default();
+            let lead = vec![
+                Span::raw("     "),
+                glyphs::light(theme, s.status),
+                Span::raw(format!(" {:<4} {:>9}  ", s.name.label(), words::latency(s.ms))),
+            ];
+            doc.para(lead, &format!("{}{cause}", s.detail), theme.text(), 23);
         }
     }
 }

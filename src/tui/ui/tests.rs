@@ -306,3 +306,59 @@ fn a_remediation_the_tool_can_carry_out_names_the_fix_command() {
     let top = fixtures::app(fixtures::failing(), Theme::default());
     assert!(!screen(&top, 160, 150).contains("m365mon can do this"));
 }
+
+#[test]
+fn both_families_show_as_a_breakdown_in_the_row_and_every_address_in_the_detail() {
+    use crate::model::{AddressResult, Cause, DnsInfo, IpFamily, Status};
+    let mut snapshot = fixtures::failing();
+    let c = snapshot
+        .checks
+        .iter_mut()
+        .find(|c| c.id == "endpoint:activation.sls.microsoft.com")
+        .expect("the fixture's blocked endpoint");
+    let tcp_fail = c.stages[1].clone();
+    c.addresses = vec![
+        AddressResult {
+            addr: "127.77.0.3".parse().unwrap(),
+            family: IpFamily::Ipv4,
+            status: Status::Pass,
+            summary: "HTTP 200 in 12 ms".into(),
+            duration_ms: 12.0,
+            stages: Vec::new(),
+            cause: None,
+        },
+        AddressResult {
+            addr: "fd00:6d36::3".parse().unwrap(),
+            family: IpFamily::Ipv6,
+            status: Status::Fail,
+            summary: "TCP connect timed out after 3.0 s".into(),
+            duration_ms: 3000.0,
+            stages: vec![tcp_fail],
+            cause: Some(Cause::TcpTimeout),
+        },
+    ];
+    c.dns = Some(DnsInfo {
+        resolver: "10.0.0.53".into(),
+        cname_chain: vec!["activation.sls.microsoft.com".into(), "sls.front.example".into()],
+        ipv4: vec!["127.77.0.3".parse().unwrap()],
+        ipv6: vec!["fd00:6d36::3".parse().unwrap()],
+    });
+    let mut app = fixtures::app(snapshot, Theme::monochrome());
+    let s = screen(&app, 160, 40);
+    let row = s
+        .lines()
+        .find(|l| l.contains("│x activation.sls.microsoft.com"))
+        .unwrap_or_else(|| panic!("the endpoint's row: {s}"));
+    assert!(row.contains("activation.sls.microsoft.com 4+ 6x"), "{row}");
+    let other = s.lines().find(|l| l.contains("│+ officecdn.microsoft.com")).unwrap();
+    assert!(!other.contains(" 4+"), "one family only: no breakdown: {other}");
+
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app, 120, 60);
+    assert!(s.contains("Name resolution"), "{s}");
+    assert!(s.contains("10.0.0.53"), "{s}");
+    assert!(s.contains("activation.sls.microsoft.com → sls.front.example"), "{s}");
+    assert!(s.contains("Addresses tried"), "{s}");
+    assert!(s.contains("+ IPv4 127.77.0.3 HTTP 200 in 12 ms"), "{s}");
+    assert!(s.contains("x IPv6 fd00:6d36::3 TCP connect timed out after 3.0 s"), "{s}");
+}
