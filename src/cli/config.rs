@@ -695,6 +695,19 @@ mod tests {
     }
 
     #[test]
+    fn ip_family_key_is_read_and_checked_at_its_line() {
+        let p = Path::new("/etc/m365mon/config.toml");
+        let c = parse(p, "ip-family = \"6\"\n").unwrap();
+        assert_eq!(c.ip_family, Some(crate::model::IpFamilyChoice::Only6));
+        let c = parse(p, "ip-family = \"both\"\n").unwrap();
+        assert_eq!(c.ip_family, Some(crate::model::IpFamilyChoice::Both));
+        let e = parse(p, "interval = 5\nip-family = \"7\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let text = e.to_string();
+        assert!(text.contains("config.toml") && text.contains("expected 4, 6 or both"), "{text}");
+    }
+
+    #[test]
     fn routing_and_cloud_keys_are_checked_at_their_line() {
         let p = Path::new("/etc/m365mon/config.toml");
         let e = parse(p, "interval = 5\ninstance = \"mars\"\n").unwrap_err();

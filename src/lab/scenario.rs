@@ -783,6 +783,21 @@ delay_ms = 10
     }
 
     #[test]
+    fn a_fault_can_target_one_family_and_a_bad_family_is_named_at_its_line() {
+        let s = parse(p(), "name = \"x\"\n[[fault]]\nhost = \"a.com\"\nmode = \"blackhole\"\nfamily = \"ipv6\"\n").unwrap();
+        assert_eq!(s.faults[0].family, Some(IpFamily::Ipv6));
+        assert!(s.faults[0].covers_family(Some(IpFamily::Ipv6)));
+        assert!(!s.faults[0].covers_family(Some(IpFamily::Ipv4)));
+        assert!(!s.faults[0].covers_family(None), "a CNAME query is no family's");
+        assert_eq!(s.faults[0].to_string(), "blackhole a.com (IPv6 only)");
+        let both = Fault::new("a.com", FaultMode::Refuse);
+        assert!(both.covers_family(Some(IpFamily::Ipv4)) && both.covers_family(None));
+        let e = err("name = \"x\"\n[[fault]]\nhost = \"a.com\"\nmode = \"refuse\"\nfamily = \"ipv5\"\n");
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.to_string().contains("expected \"ipv4\" or \"ipv6\""), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_line_and_the_problem() {
         let e = err("name = \"x\"\n[[fault]]\nhost = \"a.com\"\nmode = \"blackhol\"\n");
         assert_eq!(e.line, Some(4), "{e}");
