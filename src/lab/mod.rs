@@ -229,9 +229,13 @@ impl Lab {
             let hosts = plan.iter().map(|p| p.index).max().map_or(0, |m| m + 1);
             let layout = ipv6::prepare(hosts);
             let v4_ports: Vec<u16> = sockets.iter().map(|s| s.3.port()).collect();
+            // The sockets bind with SO_REUSEADDR, so a second bind of the same address
+            // and port succeeds and only its listen fails: keep track of what is taken.
+            let mut taken: Vec<SocketAddr> = Vec::new();
             for (i, p) in plan.iter().enumerate() {
                 let ip6 = ipv6::address(layout, p.index);
-                let (socket, addr) = bind_v6(p, ip6, v4_ports[i])?;
+                let (socket, addr) = bind_v6(p, ip6, v4_ports[i], &taken)?;
+                taken.push(addr);
                 sockets.push((i, IpFamily::Ipv6, socket, addr));
             }
         }
@@ -547,9 +551,17 @@ fn dns_name(host: &str) -> String {
 
 /// Binds (without listening) the IPv6 socket of one endpoint: on its IPv4 port when that
 /// is free there, else on a port of its own (hosts that share `::1`).
-fn bind_v6(p: &Planned, ip: IpAddr, v4_port: u16) -> Result<(socket2::Socket, SocketAddr), LabError> {
-    if let Ok(socket) = listener::bound_socket(SocketAddr::new(ip, v4_port)) {
-        return Ok((socket, SocketAddr::new(ip, v4_port)));
+fn bind_v6(
+    p: &Planned,
+    ip: IpAddr,
+    v4_port: u16,
+    taken: &[SocketAddr],
+) -> Result<(socket2::Socket, SocketAddr), LabError> {
+    let same = SocketAddr::new(ip, v4_port);
+    if !taken.contains(&same) {
+        if let Ok(socket) = listener::bound_socket(same) {
+            return Ok((socket, same));
+        }
     }
     let any_port = SocketAddr::new(ip, 0);
     let bind_err = |error| LabError::Bind {
