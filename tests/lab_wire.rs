@@ -528,6 +528,7 @@ async fn given_dir_keeps_other_files_and_sockets_close_on_shutdown() {
         dir: Some(dir.path().to_path_buf()),
         state_file: None,
         privileged_ports: false,
+        ipv6: false,
     };
     let lab = Lab::start(scenario(0, vec![]), &Catalog::builtin(), opts)
         .await
