@@ -20,6 +20,8 @@ const PROBE: &[&str] = &[
     "proxy",
     "pac-url",
     "domain",
+    "ip-family",
+    "all-addresses",
 ];
 const POLL: &[&str] = &["interval"];
 const DISPLAY: &[&str] = &["theme", "export-dir"];
@@ -54,7 +56,7 @@ fn commands() -> Vec<(&'static str, Vec<Options>, Options)> {
         (
             "lab serve",
             vec![CATALOG],
-            &["scenario", "state-file", "dir", "privileged-ports"],
+            &["scenario", "state-file", "dir", "privileged-ports", "ipv6"],
         ),
         ("lab scenarios", vec![], &[]),
         ("explain", vec![LIST], &[]),

@@ -36,7 +36,10 @@ fn endpoints(checks: &[CheckResult]) -> Vec<&CheckResult> {
 async fn every_endpoint_is_probed_over_both_families() {
     let (lab, plan) = dual(Vec::new()).await;
     assert!(
-        lab.state().endpoints.iter().all(|e| e.addr6.is_some_and(|a| a.is_ipv6())),
+        lab.state()
+            .endpoints
+            .iter()
+            .all(|e| e.addr6.is_some_and(|a| a.is_ipv6())),
         "every endpoint has an addr6 in the state: {:?}",
         lab.state().endpoints
     );
@@ -50,7 +53,13 @@ async fn every_endpoint_is_probed_over_both_families() {
         for a in &c.addresses {
             assert_eq!(a.status, Status::Pass);
             let names: Vec<StageName> = a.stages.iter().map(|s| s.name).collect();
-            assert_eq!(names, [StageName::Tcp, StageName::Tls, StageName::Http], "{} {}", c.id, a.addr);
+            assert_eq!(
+                names,
+                [StageName::Tcp, StageName::Tls, StageName::Http],
+                "{} {}",
+                c.id,
+                a.addr
+            );
             // Each address has its own timings.
             assert!(a.stages.iter().all(|s| s.status != Status::Pass || s.ms >= 0.0));
         }
@@ -58,7 +67,11 @@ async fn every_endpoint_is_probed_over_both_families() {
         let top: Vec<StageName> = c.stages.iter().map(|s| s.name).collect();
         assert_eq!(top[0], StageName::Dns);
         let dns = c.dns.as_ref().expect("dns info");
-        assert_eq!(dns.resolver, lab.state().dns.to_string(), "the lab's server answered");
+        assert_eq!(
+            dns.resolver,
+            lab.state().dns.to_string(),
+            "the lab's server answered"
+        );
         assert_eq!(dns.ipv4.len(), 1);
         assert_eq!(dns.ipv6.len(), 1);
     }
@@ -86,7 +99,10 @@ async fn the_cname_chain_to_the_front_door_is_shown() {
         detail.contains("via login.mso.msidentity.com → ak.privatelink.msidentity.com → www.tm.ak.prd.aadg.trafficmanager.net"),
         "{detail}"
     );
-    assert!(detail.contains(&format!("resolver {}", lab.state().dns)), "{detail}");
+    assert!(
+        detail.contains(&format!("resolver {}", lab.state().dns)),
+        "{detail}"
+    );
     // A name without CNAME has no chain.
     let other = find(&checks, "endpoint:login.microsoft.com");
     assert!(other.dns.as_ref().unwrap().cname_chain.is_empty());
@@ -116,21 +132,25 @@ async fn a_dropped_ipv6_path_fails_the_endpoint_with_a_finding_of_its_own() {
     assert_eq!(c.status, Status::Fail);
     assert_eq!(c.cause, Some(Cause::TcpTimeout));
     assert!(
-        c.summary.starts_with(&format!("IPv6 path broken while IPv4 works: {addr6}")),
+        c.summary
+            .starts_with(&format!("IPv6 path broken while IPv4 works: {addr6}")),
         "{}",
         c.summary
     );
     let v4 = c.addresses.iter().find(|a| a.family == IpFamily::Ipv4).unwrap();
     let v6 = c.addresses.iter().find(|a| a.family == IpFamily::Ipv6).unwrap();
     assert_eq!(v4.status, Status::Pass);
-    assert_eq!((v6.status, v6.cause, v6.addr), (Status::Fail, Some(Cause::TcpTimeout), addr6));
+    assert_eq!(
+        (v6.status, v6.cause, v6.addr),
+        (Status::Fail, Some(Cause::TcpTimeout), addr6)
+    );
 
     let findings = diagnose(&checks);
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let f = &findings[0];
     assert_eq!(f.id, "ipv6-path-broken");
     assert_eq!(f.title, "IPv6 path broken while IPv4 works");
-    assert_eq!(f.checks, [c.id.clone()]);
+    assert_eq!(f.checks, std::slice::from_ref(&c.id));
     assert_eq!(f.remediation_id, "ipv6-path-broken");
     assert!(f.detail.contains(&addr6.to_string()), "{}", f.detail);
     if cfg!(target_os = "linux") {
@@ -142,7 +162,8 @@ async fn a_dropped_ipv6_path_fails_the_endpoint_with_a_finding_of_its_own() {
             .unwrap();
         let secs = (1u64 << (retries + 1)) - 1;
         assert!(
-            f.detail.contains(&format!("about {secs} s per unanswered address on this machine")),
+            f.detail
+                .contains(&format!("about {secs} s per unanswered address on this machine")),
             "{}",
             f.detail
         );
@@ -155,7 +176,13 @@ async fn a_refused_ipv4_path_names_the_ipv4_address() {
     let host = "login.microsoft.com";
     let faults = vec![Fault::new(host, FaultMode::Refuse).on_family(IpFamily::Ipv4)];
     let (lab, plan) = dual(faults).await;
-    let addr = lab.state().endpoints.iter().find(|e| e.host == host).unwrap().addr;
+    let addr = lab
+        .state()
+        .endpoints
+        .iter()
+        .find(|e| e.host == host)
+        .unwrap()
+        .addr;
     let (checks, _) = run_sweep(&plan).await;
     let failing: Vec<&CheckResult> = endpoints(&checks)
         .into_iter()
@@ -184,7 +211,11 @@ async fn ip_family_4_leaves_the_ipv6_path_alone() {
     let (checks, _) = run_sweep(&plan).await;
     for c in endpoints(&checks) {
         assert_eq!(c.status, Status::Pass, "{}: {}", c.id, c.summary);
-        assert!(c.addresses.iter().all(|a| a.family == IpFamily::Ipv4), "{:?}", c.addresses);
+        assert!(
+            c.addresses.iter().all(|a| a.family == IpFamily::Ipv4),
+            "{:?}",
+            c.addresses
+        );
         assert!(c.dns.as_ref().unwrap().ipv6.is_empty(), "AAAA not even asked");
     }
     plan.settings.families = IpFamilyChoice::Only6;
@@ -232,11 +263,24 @@ async fn a_dns_server_that_never_answers_ends_the_stage_at_its_cap() {
     for r in &results {
         assert_eq!(r.cause, Some(Cause::DnsTimeout), "{}: {}", r.id, r.summary);
         let dns = r.stage(StageName::Dns).unwrap();
-        assert!(dns.ms <= bound, "{}: dns stage took {} ms, cap {cap:?}", r.id, dns.ms);
-        assert!(r.duration_ms <= bound, "{}: probe took {} ms", r.id, r.duration_ms);
+        assert!(
+            dns.ms <= bound,
+            "{}: dns stage took {} ms, cap {cap:?}",
+            r.id,
+            dns.ms
+        );
+        assert!(
+            r.duration_ms <= bound,
+            "{}: probe took {} ms",
+            r.id,
+            r.duration_ms
+        );
         assert!(dns.detail.contains("within 0.6 s"), "{}", dns.detail);
     }
-    assert!(wall.as_secs_f64() * 1000.0 <= bound + 100.0, "sweep took {wall:?}");
+    assert!(
+        wall.as_secs_f64() * 1000.0 <= bound + 100.0,
+        "sweep took {wall:?}"
+    );
     reader.abort();
     lab.shutdown().await;
 }

@@ -59,7 +59,16 @@ fn dropping_one_family_of_one_endpoint_fails_exactly_that_path() {
     let dir = tempfile::tempdir().unwrap();
     let state: PathBuf = dir.path().join("state.json");
     let child = Command::new("ip")
-        .args(["netns", "exec", &ns.name, BIN, "lab", "serve", "--ipv6", "--state-file"])
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            BIN,
+            "lab",
+            "serve",
+            "--ipv6",
+            "--state-file",
+        ])
         .arg(&state)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -80,7 +89,10 @@ fn dropping_one_family_of_one_endpoint_fails_exactly_that_path() {
         .expect("lab serves activation.sls.microsoft.com")
         .clone();
     let addr = target["addr"].as_str().unwrap().to_string();
-    let addr6 = target["addr6"].as_str().expect("addr6 in the state file").to_string();
+    let addr6 = target["addr6"]
+        .as_str()
+        .expect("addr6 in the state file")
+        .to_string();
     assert!(
         addr6.starts_with("fd00:6d36::"),
         "as root in its own namespace the lab gives each endpoint its own fd00::/8 address: {addr6}"
@@ -114,7 +126,8 @@ fn dropping_one_family_of_one_endpoint_fails_exactly_that_path() {
             &ns,
             &[
                 "add table inet m365mon_v6".to_string(),
-                "add chain inet m365mon_v6 out { type filter hook output priority 0 ; policy accept ; }".to_string(),
+                "add chain inet m365mon_v6 out { type filter hook output priority 0 ; policy accept ; }"
+                    .to_string(),
                 format!("add rule inet m365mon_v6 out {ip} daddr {daddr} tcp dport {dropped_port} drop"),
             ],
         );

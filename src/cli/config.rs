@@ -704,7 +704,10 @@ mod tests {
         let e = parse(p, "interval = 5\nip-family = \"7\"\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         let text = e.to_string();
-        assert!(text.contains("config.toml") && text.contains("expected 4, 6 or both"), "{text}");
+        assert!(
+            text.contains("config.toml") && text.contains("expected 4, 6 or both"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub const FIND_ADMIN: &str = "https://support.microsoft.com/office/how-do-i-find
 
 /// "Configure IPv6 in Windows": the prefix policies and `DisabledComponents` (0x20 to
 /// prefer IPv4).
-const IPV6_PREFER_IPV4: &str = "https://learn.microsoft.com/troubleshoot/windows-server/networking/configure-ipv6-in-windows";
+const IPV6_PREFER_IPV4: &str =
+    "https://learn.microsoft.com/troubleshoot/windows-server/networking/configure-ipv6-in-windows";
 /// "IPv6 support in Microsoft 365 services".
 const IPV6_M365: &str = "https://learn.microsoft.com/microsoft-365/enterprise/ipv6-support";
 const URLS_AND_IPS: &str = "https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges";

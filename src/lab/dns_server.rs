@@ -404,8 +404,11 @@ mod tests {
 
     #[test]
     fn dual_stack_names_answer_a_and_aaaa_and_chains_are_followed_in_the_zone() {
-        let t = timeline(vec![Fault::new("login.microsoftonline.com", FaultMode::DnsServfail)
-            .on_family(IpFamily::Ipv6)]);
+        let t = timeline(vec![Fault::new(
+            "login.microsoftonline.com",
+            FaultMode::DnsServfail,
+        )
+        .on_family(IpFamily::Ipv6)]);
         let z = Zone::new([
             ("front.example".to_string(), "127.77.0.3".parse().unwrap()),
             ("front.example".to_string(), "fd00:6d36::3".parse().unwrap()),
@@ -416,7 +419,10 @@ mod tests {
         ]);
         let ask_z = |qtype| {
             let mut q = Message::query();
-            q.add_query(Query::query(Name::from_ascii("login.microsoftonline.com.").unwrap(), qtype));
+            q.add_query(Query::query(
+                Name::from_ascii("login.microsoftonline.com.").unwrap(),
+                qtype,
+            ));
             match answer(&q.to_vec().unwrap(), &z, &t) {
                 Reply::Send(bytes) => Message::from_vec(&bytes).unwrap(),
                 Reply::Silent => panic!("silent"),
@@ -424,20 +430,39 @@ mod tests {
         };
         let m = ask_z(RecordType::A);
         assert_eq!(m.metadata.response_code, ResponseCode::NoError);
-        let kinds: Vec<String> = m.answers.iter().map(|r| format!("{} {}", r.name, r.record_type())).collect();
+        let kinds: Vec<String> = m
+            .answers
+            .iter()
+            .map(|r| format!("{} {}", r.name, r.record_type()))
+            .collect();
         assert_eq!(
             kinds,
-            ["login.microsoftonline.com. CNAME", "mid.example. CNAME", "front.example. A"]
+            [
+                "login.microsoftonline.com. CNAME",
+                "mid.example. CNAME",
+                "front.example. A"
+            ]
         );
         assert_eq!(m.answers[2].data, RData::A(A("127.77.0.3".parse().unwrap())));
         // The fault is for IPv6 only: AAAA fails, A (above) does not.
-        assert_eq!(ask_z(RecordType::AAAA).metadata.response_code, ResponseCode::ServFail);
+        assert_eq!(
+            ask_z(RecordType::AAAA).metadata.response_code,
+            ResponseCode::ServFail
+        );
         let t = timeline(vec![]);
         let mut q = Message::query();
-        q.add_query(Query::query(Name::from_ascii("front.example.").unwrap(), RecordType::AAAA));
-        let Reply::Send(bytes) = answer(&q.to_vec().unwrap(), &z, &t) else { panic!() };
+        q.add_query(Query::query(
+            Name::from_ascii("front.example.").unwrap(),
+            RecordType::AAAA,
+        ));
+        let Reply::Send(bytes) = answer(&q.to_vec().unwrap(), &z, &t) else {
+            panic!()
+        };
         let m = Message::from_vec(&bytes).unwrap();
-        assert_eq!(m.answers[0].data, RData::AAAA(AAAA("fd00:6d36::3".parse().unwrap())));
+        assert_eq!(
+            m.answers[0].data,
+            RData::AAAA(AAAA("fd00:6d36::3".parse().unwrap()))
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub fn address(layout: Layout, index: usize) -> IpAddr {
         Layout::Loopback => IpAddr::V6(Ipv6Addr::LOCALHOST),
         Layout::Prefix => {
             let n = u16::try_from(index + 1).unwrap_or(u16::MAX);
-            IpAddr::V6(Ipv6Addr::new(PREFIX[0], PREFIX[1], PREFIX[2], PREFIX[3], 0, 0, 0, n))
+            IpAddr::V6(Ipv6Addr::new(
+                PREFIX[0], PREFIX[1], PREFIX[2], PREFIX[3], 0, 0, 0, n,
+            ))
         }
     }
 }
@@ -41,7 +43,10 @@ pub fn prepare(hosts: usize) -> Layout {
     }
     let mut script = String::new();
     for i in 0..hosts {
-        script.push_str(&format!("address add {}/128 dev lo nodad\n", address(Layout::Prefix, i)));
+        script.push_str(&format!(
+            "address add {}/128 dev lo nodad\n",
+            address(Layout::Prefix, i)
+        ));
     }
     // `-force`: go on past addresses that are already there.
     let added = Command::new("ip")

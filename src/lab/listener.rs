@@ -133,7 +133,13 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let timeline = ep.timeline.clone();
-    let want_now = || Want::from_fault(timeline.fault(&ep.host, Layer::Socket, Some(ep.family)).map(|f| f.mode));
+    let want_now = || {
+        Want::from_fault(
+            timeline
+                .fault(&ep.host, Layer::Socket, Some(ep.family))
+                .map(|f| f.mode),
+        )
+    };
     let mut current = if matches!(live, Live::Lost) {
         None
     } else {

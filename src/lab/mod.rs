@@ -248,7 +248,8 @@ impl Lab {
             .into_iter()
             .map(|(i, family, socket, addr)| {
                 let host = &plan[i].host;
-                let want = Want::from_fault(timeline.fault(host, Layer::Socket, Some(family)).map(|f| f.mode));
+                let want =
+                    Want::from_fault(timeline.fault(host, Layer::Socket, Some(family)).map(|f| f.mode));
                 (
                     i,
                     family,

@@ -45,7 +45,8 @@ pub struct EndpointContext {
 
 /// Serves one accepted connection to the end.
 pub async fn serve_connection(stream: TcpStream, ep: Arc<EndpointContext>) {
-    if matches!(ep.timeline.fault(&ep.host, Layer::Socket, Some(ep.family)), Some(f) if f.mode == FaultMode::Reset) {
+    if matches!(ep.timeline.fault(&ep.host, Layer::Socket, Some(ep.family)), Some(f) if f.mode == FaultMode::Reset)
+    {
         // SO_LINGER 0: close() sends an RST instead of a FIN.
         let _ = stream.set_zero_linger();
         drop(stream);

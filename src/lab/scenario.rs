@@ -784,7 +784,11 @@ delay_ms = 10
 
     #[test]
     fn a_fault_can_target_one_family_and_a_bad_family_is_named_at_its_line() {
-        let s = parse(p(), "name = \"x\"\n[[fault]]\nhost = \"a.com\"\nmode = \"blackhole\"\nfamily = \"ipv6\"\n").unwrap();
+        let s = parse(
+            p(),
+            "name = \"x\"\n[[fault]]\nhost = \"a.com\"\nmode = \"blackhole\"\nfamily = \"ipv6\"\n",
+        )
+        .unwrap();
         assert_eq!(s.faults[0].family, Some(IpFamily::Ipv6));
         assert!(s.faults[0].covers_family(Some(IpFamily::Ipv6)));
         assert!(!s.faults[0].covers_family(Some(IpFamily::Ipv4)));

@@ -46,7 +46,13 @@ impl Timeline {
 
     /// The fault acting on `layer` for `host` (traffic of `family`) `at` this time after the
     /// start: the first one of the scenario that matches and is active.
-    pub fn fault_at(&self, host: &str, layer: Layer, family: Option<IpFamily>, at: Duration) -> Option<&Fault> {
+    pub fn fault_at(
+        &self,
+        host: &str,
+        layer: Layer,
+        family: Option<IpFamily>,
+        at: Duration,
+    ) -> Option<&Fault> {
         self.scenario.faults.iter().find(|f| {
             f.mode.layer() == layer && f.matches(host) && f.covers_family(family) && f.active_at(at)
         })
@@ -101,14 +107,18 @@ mod tests {
     fn first_active_fault_of_the_layer_wins() {
         let t = timeline();
         let at = |s: f64| Duration::from_secs_f64(s);
-        let mode = |host: &str, s: f64| t.fault_at(host, Layer::Socket, Some(IpFamily::Ipv4), at(s)).map(|f| f.mode);
+        let mode = |host: &str, s: f64| {
+            t.fault_at(host, Layer::Socket, Some(IpFamily::Ipv4), at(s))
+                .map(|f| f.mode)
+        };
         assert_eq!(mode("a.example", 0.0), Some(FaultMode::Blackhole));
         assert_eq!(mode("a.example", 1.5), Some(FaultMode::Refuse));
         assert_eq!(mode("a.example", 2.5), Some(FaultMode::Blackhole));
         assert_eq!(mode("a.example", 3.0), None);
         assert_eq!(mode("other.test", 0.0), None);
         assert_eq!(
-            t.fault_at("other.test", Layer::Tls, None, at(99.0)).map(|f| f.mode),
+            t.fault_at("other.test", Layer::Tls, None, at(99.0))
+                .map(|f| f.mode),
             Some(FaultMode::TlsIntercept)
         );
     }
@@ -121,6 +131,9 @@ mod tests {
         assert_eq!(next(1.0), Some(Duration::from_secs(2)));
         assert_eq!(next(2.0), Some(Duration::from_secs(3)));
         assert_eq!(next(3.0), None);
-        assert_eq!(t.next_change("other.test", Layer::Socket, None, Duration::ZERO), None);
+        assert_eq!(
+            t.next_change("other.test", Layer::Socket, None, Duration::ZERO),
+            None
+        );
     }
 }

@@ -52,7 +52,8 @@ pub fn syn_settings() -> Option<SynSettings> {
         );
         return windows(
             key.value("TcpInitialRTT").and_then(|v| v.as_number()),
-            key.value("TcpMaxConnectRetransmissions").and_then(|v| v.as_number()),
+            key.value("TcpMaxConnectRetransmissions")
+                .and_then(|v| v.as_number()),
         );
     }
     #[allow(unreachable_code)]

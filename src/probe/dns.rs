@@ -91,7 +91,11 @@ impl Dns {
             if servers.iter().any(|s| s.addr == addr) {
                 continue; // the same server over UDP and TCP
             }
-            let one = ResolverConfig::from_parts(config.domain().cloned(), config.search().to_vec(), vec![ns.clone()]);
+            let one = ResolverConfig::from_parts(
+                config.domain().cloned(),
+                config.search().to_vec(),
+                vec![ns.clone()],
+            );
             let mut b = TokioResolver::builder_with_config(one, TokioRuntimeProvider::default());
             *b.options_mut() = opts.clone();
             let resolver = b
@@ -244,9 +248,16 @@ async fn ask(
 /// Follows the CNAME records of an answer from the last name of `chain`.
 fn extend_chain(chain: &mut Vec<String>, answers: &[hickory_resolver::proto::rr::Record]) {
     for _ in 0..16 {
-        let Some(current) = chain.last().cloned() else { return };
+        let Some(current) = chain.last().cloned() else {
+            return;
+        };
         let next = answers.iter().find_map(|r| match &r.data {
-            RData::CNAME(t) if r.name.to_ascii().trim_end_matches('.').eq_ignore_ascii_case(&current) => {
+            RData::CNAME(t)
+                if r.name
+                    .to_ascii()
+                    .trim_end_matches('.')
+                    .eq_ignore_ascii_case(&current) =>
+            {
                 Some(t.0.to_ascii().trim_end_matches('.').to_ascii_lowercase())
             }
             _ => None,

@@ -482,7 +482,12 @@ async fn stage_dns_proxy(
         return Ok(Vec::new());
     };
     let host = target.endpoint.host.as_str();
-    if let Ok(ip) = proxy.host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+    if let Ok(ip) = proxy
+        .host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+    {
         rec.skip(
             StageName::Dns,
             format!("not run here: the proxy resolves {host} (proxy {proxy})"),

@@ -38,7 +38,11 @@ pub async fn lab_plan(scenario: Scenario, endpoints: Vec<Endpoint>, timeout: Dur
 
 /// Starts the lab for `scenario` with an IPv6 address for every endpoint too
 /// (`lab serve --ipv6`), and a sweep plan of `endpoints` against it.
-pub async fn dual_stack_plan(scenario: Scenario, endpoints: Vec<Endpoint>, timeout: Duration) -> (Lab, SweepPlan) {
+pub async fn dual_stack_plan(
+    scenario: Scenario,
+    endpoints: Vec<Endpoint>,
+    timeout: Duration,
+) -> (Lab, SweepPlan) {
     let opts = LabOptions {
         ipv6: true,
         ..Default::default()

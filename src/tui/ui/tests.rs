@@ -350,15 +350,24 @@ fn both_families_show_as_a_breakdown_in_the_row_and_every_address_in_the_detail(
         .find(|l| l.contains("│x activation.sls.microsoft.com"))
         .unwrap_or_else(|| panic!("the endpoint's row: {s}"));
     assert!(row.contains("activation.sls.microsoft.com 4+ 6x"), "{row}");
-    let other = s.lines().find(|l| l.contains("│+ officecdn.microsoft.com")).unwrap();
+    let other = s
+        .lines()
+        .find(|l| l.contains("│+ officecdn.microsoft.com"))
+        .unwrap();
     assert!(!other.contains(" 4+"), "one family only: no breakdown: {other}");
 
     keys(&mut app, &[KeyCode::Enter]);
     let s = screen(&app, 120, 60);
     assert!(s.contains("Name resolution"), "{s}");
     assert!(s.contains("10.0.0.53"), "{s}");
-    assert!(s.contains("activation.sls.microsoft.com → sls.front.example"), "{s}");
+    assert!(
+        s.contains("activation.sls.microsoft.com → sls.front.example"),
+        "{s}"
+    );
     assert!(s.contains("Addresses tried"), "{s}");
     assert!(s.contains("+ IPv4 127.77.0.3 HTTP 200 in 12 ms"), "{s}");
-    assert!(s.contains("x IPv6 fd00:6d36::3 TCP connect timed out after 3.0 s"), "{s}");
+    assert!(
+        s.contains("x IPv6 fd00:6d36::3 TCP connect timed out after 3.0 s"),
+        "{s}"
+    );
 }
