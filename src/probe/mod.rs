@@ -241,7 +241,9 @@ async fn probe_route(
         }
     };
     let dns_stage = rec.stages.pop();
-    let picked = pick_addresses(&resolved.info, settings, endpoint);
+    let picked = pick_addresses(&resolved.info, settings.families, settings.all_addresses, |f| {
+        settings.port_for_family(endpoint, f)
+    });
     let probes = picked.iter().map(|&ip| {
         let target = Target {
             port: settings.port_for_family(endpoint, IpFamily::of(&ip)),
@@ -295,19 +297,24 @@ fn resolver_names(resolver: &Dns) -> String {
 /// `--all-addresses`). An address this machine has no route to is left out when another
 /// family has one, as Windows leaves out a family it has no address for; with no route at
 /// all, every address is tried so that the failure shows.
-fn pick_addresses(info: &DnsInfo, settings: &ProbeSettings, endpoint: &Endpoint) -> Vec<std::net::IpAddr> {
+fn pick_addresses(
+    info: &DnsInfo,
+    families: IpFamilyChoice,
+    all_addresses: bool,
+    port: impl Fn(IpFamily) -> u16,
+) -> Vec<std::net::IpAddr> {
     let mut out = Vec::new();
     for (family, list) in [(IpFamily::Ipv4, &info.ipv4), (IpFamily::Ipv6, &info.ipv6)] {
-        if !settings.families.includes(family) {
+        if !families.includes(family) {
             continue;
         }
-        let take = if settings.all_addresses { list.len() } else { 1 };
+        let take = if all_addresses { list.len() } else { 1 };
         out.extend(list.iter().take(take).copied());
     }
     let routable: Vec<std::net::IpAddr> = out
         .iter()
         .copied()
-        .filter(|ip| has_route(*ip, settings.port_for_family(endpoint, IpFamily::of(ip))))
+        .filter(|ip| has_route(*ip, port(IpFamily::of(ip))))
         .collect();
     if routable.is_empty() {
         out
@@ -722,4 +729,52 @@ pub async fn sweep(endpoints: &[Endpoint], settings: &ProbeSettings, routes: &Ro
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(v4: &[&str], v6: &[&str]) -> DnsInfo {
+        DnsInfo {
+            ipv4: v4.iter().map(|a| a.parse().unwrap()).collect(),
+            ipv6: v6.iter().map(|a| a.parse().unwrap()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn one_address_per_family_or_all_of_them() {
+        // Loopback addresses: this machine always has a route to them.
+        let i = info(&["127.0.0.2", "127.0.0.3"], &["::1"]);
+        let port = |_| 443;
+        let ips = |f, all| -> Vec<String> {
+            pick_addresses(&i, f, all, port)
+                .iter()
+                .map(|a| a.to_string())
+                .collect()
+        };
+        assert_eq!(ips(IpFamilyChoice::Both, false), ["127.0.0.2", "::1"]);
+        assert_eq!(ips(IpFamilyChoice::Both, true), ["127.0.0.2", "127.0.0.3", "::1"]);
+        assert_eq!(ips(IpFamilyChoice::Only4, true), ["127.0.0.2", "127.0.0.3"]);
+        assert_eq!(ips(IpFamilyChoice::Only6, false), ["::1"]);
+    }
+
+    #[tokio::test]
+    async fn join_all_keeps_the_order_and_runs_side_by_side() {
+        // Each waits for all three: one run after another would never finish.
+        let barrier = Arc::new(tokio::sync::Barrier::new(3));
+        let futures: Vec<_> = [3u8, 1, 2]
+            .into_iter()
+            .map(|n| {
+                let barrier = barrier.clone();
+                async move {
+                    barrier.wait().await;
+                    n
+                }
+            })
+            .collect();
+        let joined = tokio::time::timeout(Duration::from_secs(10), join_all(futures)).await;
+        assert_eq!(joined.expect("side by side"), [3, 1, 2]);
+    }
 }
