@@ -141,8 +141,8 @@ async fn a_dropped_ipv6_path_fails_the_endpoint_with_a_finding_of_its_own() {
     let v6 = c.addresses.iter().find(|a| a.family == IpFamily::Ipv6).unwrap();
     assert_eq!(v4.status, Status::Pass);
     assert_eq!(
-        (v6.status, v6.cause, v6.addr),
-        (Status::Fail, Some(Cause::TcpTimeout), addr6)
+        (v6.status, v6.cause, v6.addr.clone()),
+        (Status::Fail, Some(Cause::TcpTimeout), addr6.to_string())
     );
 
     let findings = diagnose(&checks);

@@ -210,7 +210,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             .iter()
             .flat_map(|c| &c.addresses)
             .filter(|a| a.family == broken && a.status != Status::Pass)
-            .map(|a| a.addr.to_string())
+            .map(|a| a.addr.clone())
             .collect();
         addrs.dedup();
         let dropped = split.iter().any(|c| c.cause == Some(Cause::TcpTimeout));

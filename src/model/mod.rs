@@ -488,9 +488,12 @@ impl std::str::FromStr for IpFamilyChoice {
 }
 
 /// The probe of one address of an endpoint: its own stages after the shared `dns` stage.
+///
+/// Addresses are kept as text, as everywhere else in a result: `--redact` replaces a
+/// private address by a placeholder, which must still read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressResult {
-    pub addr: std::net::IpAddr,
+    pub addr: String,
     pub family: IpFamily,
     pub status: Status,
     pub summary: String,
@@ -513,9 +516,9 @@ pub struct DnsInfo {
     pub cname_chain: Vec<String>,
     /// The answers per family (empty when the family has none or was not asked).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub ipv4: Vec<std::net::IpAddr>,
+    pub ipv4: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub ipv6: Vec<std::net::IpAddr>,
+    pub ipv6: Vec<String>,
 }
 
 /// What a [`PrivateName`] is; its placeholder says so: `<domain-1>`, `<proxy-2>`.

@@ -50,12 +50,23 @@ pub struct Dns {
 #[derive(Debug, Clone, Default)]
 pub struct Resolved {
     pub info: DnsInfo,
+    pub ipv4: Vec<IpAddr>,
+    pub ipv6: Vec<IpAddr>,
 }
 
 impl Resolved {
     /// IPv4 addresses first, then IPv6.
     pub fn all(&self) -> Vec<IpAddr> {
-        self.info.ipv4.iter().chain(&self.info.ipv6).copied().collect()
+        self.ipv4.iter().chain(&self.ipv6).copied().collect()
+    }
+
+    /// `info` with the addresses filled in.
+    fn finish(mut self) -> Self {
+        self.ipv4.dedup();
+        self.ipv6.dedup();
+        self.info.ipv4 = self.ipv4.iter().map(IpAddr::to_string).collect();
+        self.info.ipv6 = self.ipv6.iter().map(IpAddr::to_string).collect();
+        self
     }
 }
 
@@ -131,15 +142,18 @@ impl Dns {
         timeout: Duration,
     ) -> Result<Resolved, StageFailure> {
         if let Ok(ip) = host.parse::<IpAddr>() {
-            let mut info = DnsInfo {
-                resolver: "none (an address, not a name)".into(),
+            let mut r = Resolved {
+                info: DnsInfo {
+                    resolver: "none (an address, not a name)".into(),
+                    ..Default::default()
+                },
                 ..Default::default()
             };
             match ip {
-                IpAddr::V4(_) => info.ipv4.push(ip),
-                IpAddr::V6(_) => info.ipv6.push(ip),
+                IpAddr::V4(_) => r.ipv4.push(ip),
+                IpAddr::V6(_) => r.ipv6.push(ip),
             }
-            return Ok(Resolved { info });
+            return Ok(r.finish());
         }
         let deadline = Instant::now() + timeout;
         let fqdn = format!("{}.", host.trim_end_matches('.'));
@@ -156,12 +170,12 @@ impl Dns {
                 Err(_) => return Err(timed_out(timeout)),
                 Ok(None) => break,
                 Ok(Some(Err(_))) => continue,
-                Ok(Some(Ok((i, Ok(mut info))))) => {
-                    info.resolver = self.servers[i].addr.to_string();
-                    if info.cname_chain.len() <= 1 {
-                        info.cname_chain.clear();
+                Ok(Some(Ok((i, Ok(mut r))))) => {
+                    r.info.resolver = self.servers[i].addr.to_string();
+                    if r.info.cname_chain.len() <= 1 {
+                        r.info.cname_chain.clear();
                     }
-                    return Ok(Resolved { info });
+                    return Ok(r);
                 }
                 Ok(Some(Ok((i, Err(f))))) => {
                     // A definite negative answer is an answer; a failure waits for the others.
@@ -192,7 +206,7 @@ async fn ask(
     fqdn: &str,
     families: IpFamilyChoice,
     timeout: Duration,
-) -> Result<DnsInfo, StageFailure> {
+) -> Result<Resolved, StageFailure> {
     let want4 = families.includes(IpFamily::Ipv4);
     let want6 = families.includes(IpFamily::Ipv6);
     let (a, aaaa) = tokio::join!(
@@ -209,30 +223,31 @@ async fn ask(
             }
         }
     );
-    let mut info = DnsInfo {
-        cname_chain: vec![fqdn.trim_end_matches('.').to_ascii_lowercase()],
+    let mut r = Resolved {
+        info: DnsInfo {
+            cname_chain: vec![fqdn.trim_end_matches('.').to_ascii_lowercase()],
+            ..Default::default()
+        },
         ..Default::default()
     };
     let mut errors = Vec::new();
     for lookup in [a, aaaa].into_iter().flatten() {
         match lookup {
             Ok(found) => {
-                for r in found.answers() {
-                    match &r.data {
-                        RData::A(a) => info.ipv4.push(IpAddr::V4(a.0)),
-                        RData::AAAA(a) => info.ipv6.push(IpAddr::V6(a.0)),
+                for record in found.answers() {
+                    match &record.data {
+                        RData::A(a) => r.ipv4.push(IpAddr::V4(a.0)),
+                        RData::AAAA(a) => r.ipv6.push(IpAddr::V6(a.0)),
                         _ => {}
                     }
                 }
-                extend_chain(&mut info.cname_chain, found.answers());
+                extend_chain(&mut r.info.cname_chain, found.answers());
             }
             Err(e) => errors.push(classify(&e, timeout)),
         }
     }
-    info.ipv4.dedup();
-    info.ipv6.dedup();
-    if !info.ipv4.is_empty() || !info.ipv6.is_empty() {
-        return Ok(info);
+    if !r.ipv4.is_empty() || !r.ipv6.is_empty() {
+        return Ok(r.finish());
     }
     // No address in either family: the most telling error (a timeout or SERVFAIL over a
     // NODATA of the other family), else NODATA.

@@ -241,7 +241,7 @@ async fn probe_route(
         }
     };
     let dns_stage = rec.stages.pop();
-    let picked = pick_addresses(&resolved.info, settings.families, settings.all_addresses, |f| {
+    let picked = pick_addresses(&resolved, settings.families, settings.all_addresses, |f| {
         settings.port_for_family(endpoint, f)
     });
     let probes = picked.iter().map(|&ip| {
@@ -298,13 +298,13 @@ fn resolver_names(resolver: &Dns) -> String {
 /// family has one, as Windows leaves out a family it has no address for; with no route at
 /// all, every address is tried so that the failure shows.
 fn pick_addresses(
-    info: &DnsInfo,
+    resolved: &Resolved,
     families: IpFamilyChoice,
     all_addresses: bool,
     port: impl Fn(IpFamily) -> u16,
 ) -> Vec<std::net::IpAddr> {
     let mut out = Vec::new();
-    for (family, list) in [(IpFamily::Ipv4, &info.ipv4), (IpFamily::Ipv6, &info.ipv6)] {
+    for (family, list) in [(IpFamily::Ipv4, &resolved.ipv4), (IpFamily::Ipv6, &resolved.ipv6)] {
         if !families.includes(family) {
             continue;
         }
@@ -382,7 +382,7 @@ fn merge(
     r.addresses = per_address
         .iter()
         .map(|(addr, a)| AddressResult {
-            addr: *addr,
+            addr: addr.to_string(),
             family: IpFamily::of(addr),
             status: a.status,
             summary: a.summary.clone(),
@@ -735,8 +735,8 @@ pub async fn sweep(endpoints: &[Endpoint], settings: &ProbeSettings, routes: &Ro
 mod tests {
     use super::*;
 
-    fn info(v4: &[&str], v6: &[&str]) -> DnsInfo {
-        DnsInfo {
+    fn info(v4: &[&str], v6: &[&str]) -> Resolved {
+        Resolved {
             ipv4: v4.iter().map(|a| a.parse().unwrap()).collect(),
             ipv6: v6.iter().map(|a| a.parse().unwrap()).collect(),
             ..Default::default()

@@ -542,6 +542,43 @@ mod tests {
     }
 
     #[test]
+    fn private_endpoint_addresses_are_hidden_and_the_snapshot_still_parses() {
+        use crate::model::{AddressResult, DnsInfo, IpFamily};
+        let mut s = snap();
+        let mut c = CheckResult::simple(
+            "endpoint:login.microsoftonline.com",
+            CheckKind::Endpoint,
+            "https://login.microsoftonline.com/",
+            Status::Pass,
+            "HTTP 200",
+        );
+        c.addresses.push(AddressResult {
+            addr: "fd12:3456::7".into(),
+            family: IpFamily::Ipv6,
+            status: Status::Pass,
+            summary: "HTTP 200".into(),
+            duration_ms: 1.0,
+            stages: Vec::new(),
+            cause: None,
+        });
+        c.dns = Some(DnsInfo {
+            resolver: "10.1.2.3:53".into(),
+            cname_chain: Vec::new(),
+            ipv4: vec!["192.168.7.9".into()],
+            ipv6: vec!["fd12:3456::7".into()],
+        });
+        s.checks.push(c);
+        let out = Redactor::for_snapshot(&s).snapshot(&s);
+        let text = serde_json::to_string(&out).unwrap();
+        assert!(
+            !text.contains("fd12:3456") && !text.contains("192.168.7.9") && !text.contains("10.1.2.3"),
+            "{text}"
+        );
+        assert_eq!(out.checks.len(), 1, "the redacted snapshot reads back: {text}");
+        assert!(out.checks[0].addresses[0].addr.starts_with("<ip-"), "{text}");
+    }
+
+    #[test]
     fn a_redacted_snapshot_still_parses_and_keeps_its_vocabulary() {
         let mut s = snap();
         let mut c = CheckResult::simple(

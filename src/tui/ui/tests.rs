@@ -319,7 +319,7 @@ fn both_families_show_as_a_breakdown_in_the_row_and_every_address_in_the_detail(
     let tcp_fail = c.stages[1].clone();
     c.addresses = vec![
         AddressResult {
-            addr: "127.77.0.3".parse().unwrap(),
+            addr: "127.77.0.3".into(),
             family: IpFamily::Ipv4,
             status: Status::Pass,
             summary: "HTTP 200 in 12 ms".into(),
@@ -328,7 +328,7 @@ fn both_families_show_as_a_breakdown_in_the_row_and_every_address_in_the_detail(
             cause: None,
         },
         AddressResult {
-            addr: "fd00:6d36::3".parse().unwrap(),
+            addr: "fd00:6d36::3".into(),
             family: IpFamily::Ipv6,
             status: Status::Fail,
             summary: "TCP connect timed out after 3.0 s".into(),
@@ -340,8 +340,8 @@ fn both_families_show_as_a_breakdown_in_the_row_and_every_address_in_the_detail(
     c.dns = Some(DnsInfo {
         resolver: "10.0.0.53".into(),
         cname_chain: vec!["activation.sls.microsoft.com".into(), "sls.front.example".into()],
-        ipv4: vec!["127.77.0.3".parse().unwrap()],
-        ipv6: vec!["fd00:6d36::3".parse().unwrap()],
+        ipv4: vec!["127.77.0.3".into()],
+        ipv6: vec!["fd00:6d36::3".into()],
     });
     let mut app = fixtures::app(snapshot, Theme::monochrome());
     let s = screen(&app, 160, 40);
