@@ -240,6 +240,24 @@ async fn a_dns_fault_on_aaaa_only_leaves_the_endpoint_on_ipv4() {
     lab.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_resolver_that_drops_aaaa_queries_is_noted_and_ipv4_still_works() {
+    let host = "login.windows.net";
+    let faults = vec![Fault::new(host, FaultMode::DnsTimeout).on_family(IpFamily::Ipv6)];
+    let (lab, plan) = dual(faults).await;
+    let (checks, _) = run_sweep(&plan).await;
+    let c = find(&checks, &format!("endpoint:{host}"));
+    assert_eq!(c.status, Status::Pass, "{}", c.summary);
+    let dns = c.dns.as_ref().unwrap();
+    assert_eq!((dns.ipv4.len(), dns.ipv6.len()), (1, 0));
+    assert_eq!(dns.notes, ["AAAA: no answer from the DNS server within 1.0 s"]);
+    let stage = c.stage(StageName::Dns).unwrap();
+    assert!(stage.detail.contains("AAAA: no answer"), "{}", stage.detail);
+    // The wait is the cap: what a client of such a resolver waits too.
+    assert!(stage.ms >= 800.0, "{}", stage.ms);
+    lab.shutdown().await;
+}
+
 /// The `dns` stage ends within its cap whatever hickory's own timeouts do: a DNS server
 /// that takes every query and never answers (a bound UDP socket that reads and drops).
 #[tokio::test]

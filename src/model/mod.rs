@@ -519,6 +519,10 @@ pub struct DnsInfo {
     pub ipv4: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub ipv6: Vec<String>,
+    /// What went wrong with one family's records while the other's came back ("AAAA: no
+    /// answer within 3.0 s"): a resolver that drops AAAA queries makes clients wait.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
 }
 
 /// What a [`PrivateName`] is; its placeholder says so: `<domain-1>`, `<proxy-2>`.

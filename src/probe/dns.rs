@@ -209,20 +209,22 @@ async fn ask(
 ) -> Result<Resolved, StageFailure> {
     let want4 = families.includes(IpFamily::Ipv4);
     let want6 = families.includes(IpFamily::Ipv6);
-    let (a, aaaa) = tokio::join!(
-        async {
-            match want4 {
-                true => Some(resolver.lookup(fqdn, RecordType::A).await),
-                false => None,
-            }
-        },
-        async {
-            match want6 {
-                true => Some(resolver.lookup(fqdn, RecordType::AAAA).await),
-                false => None,
-            }
+    // Each record type gets a little less than the cap (hickory's own timeout can run
+    // past it: UDP, then TCP), so that one family's silence ends in time for the other
+    // family's answer to be used; the cap itself is the deadline of `resolve_families`.
+    let inner = timeout.mul_f64(0.9);
+    let lookup = |qtype: RecordType, wanted: bool| async move {
+        if !wanted {
+            return None;
         }
-    );
+        Some(
+            match tokio::time::timeout(inner, resolver.lookup(fqdn, qtype)).await {
+                Ok(result) => result.map_err(|e| classify(&e, timeout)),
+                Err(_) => Err(timed_out(timeout)),
+            },
+        )
+    };
+    let (a, aaaa) = tokio::join!(lookup(RecordType::A, want4), lookup(RecordType::AAAA, want6));
     let mut r = Resolved {
         info: DnsInfo {
             cname_chain: vec![fqdn.trim_end_matches('.').to_ascii_lowercase()],
@@ -231,7 +233,8 @@ async fn ask(
         ..Default::default()
     };
     let mut errors = Vec::new();
-    for lookup in [a, aaaa].into_iter().flatten() {
+    for (qtype, lookup) in [("A", a), ("AAAA", aaaa)] {
+        let Some(lookup) = lookup else { continue };
         match lookup {
             Ok(found) => {
                 for record in found.answers() {
@@ -243,7 +246,12 @@ async fn ask(
                 }
                 extend_chain(&mut r.info.cname_chain, found.answers());
             }
-            Err(e) => errors.push(classify(&e, timeout)),
+            Err(f) => {
+                if f.cause != Cause::DnsNxdomain {
+                    r.info.notes.push(format!("{qtype}: {}", f.detail));
+                }
+                errors.push(f);
+            }
         }
     }
     if !r.ipv4.is_empty() || !r.ipv6.is_empty() {

@@ -469,6 +469,7 @@ async fn stage_dns(
                 shown.push(format!("via {}", info.cname_chain[1..].join(" → ")));
             }
             shown.push(format!("resolver {}", info.resolver));
+            shown.extend(info.notes.iter().cloned());
             rec.pass(StageName::Dns, t.elapsed(), shown.join(", "));
             Ok(resolved)
         }

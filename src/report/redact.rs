@@ -566,6 +566,7 @@ mod tests {
             cname_chain: Vec::new(),
             ipv4: vec!["192.168.7.9".into()],
             ipv6: vec!["fd12:3456::7".into()],
+            notes: Vec::new(),
         });
         s.checks.push(c);
         let out = Redactor::for_snapshot(&s).snapshot(&s);

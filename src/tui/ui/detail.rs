@@ -176,6 +176,9 @@ fn addresses(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
             };
             field(doc, theme, label, &text);
         }
+        for note in &dns.notes {
+            field(doc, theme, "Note", note);
+        }
     }
     if c.addresses.is_empty() {
         return;

@@ -342,6 +342,7 @@ fn both_families_show_as_a_breakdown_in_the_row_and_every_address_in_the_detail(
         cname_chain: vec!["activation.sls.microsoft.com".into(), "sls.front.example".into()],
         ipv4: vec!["127.77.0.3".into()],
         ipv6: vec!["fd00:6d36::3".into()],
+        notes: Vec::new(),
     });
     let mut app = fixtures::app(snapshot, Theme::monochrome());
     let s = screen(&app, 160, 40);
