@@ -20,7 +20,9 @@
 //!   a PAC file), when the scenario has one.
 //!
 //! On Linux every host gets its own loopback address (127.77.0.N), so a real packet filter
-//! rule can block one endpoint and nothing else; elsewhere all share 127.0.0.1.
+//! rule can block one endpoint and nothing else; elsewhere all share 127.0.0.1. With
+//! `ipv6` each host also gets an IPv6 address ([`ipv6`]), answered in AAAA records, and
+//! faults can target one family.
 
 mod builtins;
 mod dns_server;

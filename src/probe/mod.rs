@@ -246,12 +246,9 @@ async fn probe_route(
     });
     let probes = picked.iter().map(|&ip| {
         let target = Target {
+            endpoint,
             port: settings.port_for_family(endpoint, IpFamily::of(&ip)),
-            ..Target {
-                endpoint,
-                port: 0,
-                proxy: None,
-            }
+            proxy: None,
         };
         async move {
             let mut sub = Recorder {
@@ -290,7 +287,7 @@ fn conclude(rec: Recorder, outcome: Result<(HttpInfo, Option<TlsInfo>), Failed>)
 /// The resolvers a failed lookup asked, for the detail view.
 fn resolver_names(resolver: &Dns) -> String {
     let names: Vec<String> = resolver.servers().iter().map(|s| s.to_string()).collect();
-    format!("none answered (asked {})", names.join(", "))
+    format!("asked {} (no address came back)", names.join(", "))
 }
 
 /// The addresses to probe: the first of each family the settings ask for (every one with
