@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::engine::Snapshot;
-use crate::model::{CheckKind, CheckResult, Status};
+use crate::model::{CheckKind, CheckResult, IpFamily, Status};
 
 /// The `Content-Type` of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -269,6 +269,25 @@ pub fn render(snapshot: &Snapshot) -> String {
             }
         },
     );
+    // Per address family, so an alert can tell a broken IPv6 path from a dead endpoint;
+    // two values of `family`, no address label: bounded.
+    family(
+        &mut out,
+        "m365mon_probe_family_success",
+        "gauge",
+        "1 if every probed address of this family passed in the last probe, else 0.",
+        &endpoints,
+        |c, emit| {
+            for f in [IpFamily::Ipv4, IpFamily::Ipv6] {
+                let mut of = c.addresses.iter().filter(|a| a.family == f).peekable();
+                if of.peek().is_some() {
+                    let ok = of.all(|a| a.status == Status::Pass);
+                    let name = f.label().to_ascii_lowercase();
+                    emit(&[("check", &c.id), ("family", &name)], u8::from(ok).to_string());
+                }
+            }
+        },
+    );
     family(
         &mut out,
         "m365mon_tls_version_info",
@@ -395,6 +414,34 @@ mod tests {
         text.lines()
             .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
             .collect()
+    }
+
+    #[test]
+    fn each_address_family_has_its_own_success() {
+        use crate::model::{AddressResult, IpFamily};
+        let mut s = snapshot();
+        let address = |addr: &str, family, status| AddressResult {
+            addr: addr.into(),
+            family,
+            status,
+            summary: String::new(),
+            duration_ms: 1.0,
+            stages: Vec::new(),
+            cause: None,
+        };
+        s.checks[1].addresses = vec![
+            address("127.77.0.3", IpFamily::Ipv4, Status::Pass),
+            address("fd00:6d36::3", IpFamily::Ipv6, Status::Fail),
+        ];
+        let text = render(&s);
+        assert_eq!(
+            lines_of(&text, "m365mon_probe_family_success"),
+            [
+                "m365mon_probe_family_success{check=\"endpoint:activation.sls.microsoft.com\",family=\"ipv4\"} 1",
+                "m365mon_probe_family_success{check=\"endpoint:activation.sls.microsoft.com\",family=\"ipv6\"} 0",
+            ]
+        );
+        assert!(!text.contains("fd00:6d36"), "no address label");
     }
 
     #[test]
