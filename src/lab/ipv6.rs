@@ -13,6 +13,12 @@ use std::process::{Command, Stdio};
 /// The lab's private prefix (`fd00::/8`, unique local): `fd00:6d36::/64`.
 pub const PREFIX: [u16; 4] = [0xfd00, 0x6d36, 0, 0];
 
+/// `fd00:6d36::/64`, for messages.
+pub fn prefix_text() -> String {
+    let base = Ipv6Addr::new(PREFIX[0], PREFIX[1], PREFIX[2], PREFIX[3], 0, 0, 0, 0);
+    format!("{base}/64")
+}
+
 /// How the lab's IPv6 addresses are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -110,5 +116,6 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.to_string(), "fd00:6d36::1");
         assert_eq!(address(Layout::Loopback, 7), IpAddr::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!(prefix_text(), "fd00:6d36::/64");
     }
 }

@@ -395,6 +395,15 @@ impl Lab {
             s.dns,
             s.ca_cert.display()
         );
+        if let Some(addr6) = s.endpoints.first().and_then(|e| e.addr6) {
+            let shared = s.endpoints.iter().all(|e| e.addr6 == Some(addr6));
+            let where_ = if shared {
+                format!("IPv6 on {addr6} (ports of their own)")
+            } else {
+                format!("IPv6 on {}", ipv6::prefix_text())
+            };
+            line.push_str(&format!(", {where_}"));
+        }
         if let Some(path) = state_file {
             line.push_str(&format!(", state file {}", path.display()));
         }
