@@ -233,8 +233,9 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             severity: Status::Fail,
             title: format!("{} path broken while {} works", broken.label(), works.label()),
             detail: format!(
-                "{} fail over {} at {} while {} works.{consequence}",
+                "{} {} over {} at {} while {} works.{consequence}",
                 hosts(&ids),
+                if ids.len() == 1 { "fails" } else { "fail" },
                 broken.label(),
                 addrs.join(", "),
                 works.label()
