@@ -80,13 +80,18 @@ fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
     use Cause::*;
     match cause {
         DnsNxdomain | DnsServfail | DnsTimeout => ("dns-lookup", "dns-failure", "Name lookups fail"),
-        TcpTimeout | TcpRefused => ("endpoint-blocked", "firewall", "Endpoints are blocked"),
+        TcpTimeout | TcpRefused | TcpUnreachable => ("endpoint-blocked", "firewall", "Endpoints are blocked"),
         TcpReset => ("connection-reset", "connection-reset", "Connections are cut"),
         TlsUntrusted => ("tls-untrusted", "tls-untrusted", "Certificates are not trusted"),
         TlsIntercepted => (
             "tls-interception",
             "tls-interception",
             "TLS traffic is being inspected",
+        ),
+        TlsUnexpectedCa => (
+            "tls-unexpected-ca",
+            "tls-unexpected-ca",
+            "Certificates come from an unexpected CA",
         ),
         TlsExpired => ("tls-expired", "tls-expired", "Certificates look expired"),
         TlsWrongName => (
@@ -98,6 +103,16 @@ fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
         HttpProxyAuth => ("proxy-auth", "proxy-auth", "A proxy asks for credentials"),
         HttpBlocked => ("proxy-block", "proxy-block", "A proxy or filter blocks endpoints"),
         HttpTimeout | HttpProtocol => ("http-timeout", "http-timeout", "Endpoints do not answer"),
+        HttpServerError => (
+            "http-server-error",
+            "http-server-error",
+            "Endpoints answer with server errors",
+        ),
+        HttpGateway => (
+            "http-gateway",
+            "http-gateway",
+            "A proxy or gateway cannot reach endpoints",
+        ),
         Other => (
             "endpoint-unreachable",
             "generic-connectivity",
@@ -203,6 +218,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             Some(
                 Cause::TcpTimeout
                     | Cause::TcpRefused
+                    | Cause::TcpUnreachable
                     | Cause::HttpTimeout
                     | Cause::TlsTimeout
                     | Cause::DnsTimeout
@@ -297,7 +313,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
     let blocked = |c: &CheckResult| {
         matches!(
             c.cause,
-            Some(Cause::TcpTimeout | Cause::TcpRefused | Cause::TcpReset)
+            Some(Cause::TcpTimeout | Cause::TcpRefused | Cause::TcpUnreachable | Cause::TcpReset)
         )
     };
     let unexplained: Vec<&CheckResult> = failing
@@ -338,6 +354,15 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             .as_ref()
             .and_then(|t| t.root.clone())
             .unwrap_or_else(|| "an unknown root".into());
+        // A look-alike of a Microsoft root is named as one, never as the root it copies.
+        let impostor = c
+            .failing_stage()
+            .is_some_and(|s| s.detail.starts_with("intercepted: a root named like"));
+        let root = if impostor {
+            format!("a root named like {root} but not it")
+        } else {
+            root
+        };
         by_root.entry(root).or_default().push(c.id.clone());
     }
     for (root, ids) in by_root {
@@ -383,6 +408,36 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             severity: Status::Fail,
             title: title.into(),
             detail: format!("{} endpoint(s) fail ({}); e.g. {first}", ids.len(), hosts(&ids)),
+            checks: ids,
+            remediation_id: rem,
+            root_cause: false,
+        });
+    }
+
+    // Endpoints that answer, but not as they should (an unexpected CA, a server error):
+    // warnings, grouped by cause.
+    let mut warned: BTreeMap<&'static str, (&'static str, &'static str, Vec<&CheckResult>)> = BTreeMap::new();
+    for c in endpoints
+        .iter()
+        .copied()
+        .filter(|c| c.status == Status::Warn && c.cause.is_some())
+    {
+        let (id, rem, title) = by_check(c);
+        warned.entry(id).or_insert((rem, title, Vec::new())).2.push(c);
+    }
+    for (id, (rem, title, group)) in warned {
+        let ids: Vec<String> = group.iter().map(|c| c.id.clone()).collect();
+        let first = group[0]
+            .stages
+            .iter()
+            .find(|s| s.status == Status::Warn)
+            .map(|s| format!("{}: {}", s.name.label(), s.detail))
+            .unwrap_or_default();
+        findings.push(Finding {
+            id: id.into(),
+            severity: Status::Warn,
+            title: title.into(),
+            detail: format!("{} endpoint(s) ({}); e.g. {first}", ids.len(), hosts(&ids)),
             checks: ids,
             remediation_id: rem,
             root_cause: false,

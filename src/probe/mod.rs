@@ -34,6 +34,7 @@ use crate::model::{ms, Cause, CheckKind, CheckResult, HttpInfo, StageName, Stage
 use crate::route::{ProxyAuth, ProxyServer, Route, RoutePlan};
 pub use dns::{Dns, DnsChoice};
 pub use failure::StageFailure;
+use trust::RootVerdict;
 pub use trust::Trust;
 
 /// Settings shared by every probe of a sweep.
@@ -64,6 +65,8 @@ struct Recorder {
     endpoint: Endpoint,
     started: Instant,
     stages: Vec<StageResult>,
+    /// The first stage that passed with a warning: its cause and the summary to show.
+    warning: Option<(Cause, String)>,
 }
 
 impl Recorder {
@@ -74,6 +77,21 @@ impl Recorder {
             ms: ms(took),
             detail: detail.into(),
             cause: None,
+        });
+    }
+
+    /// A stage that worked, but not as it should (an unexpected CA, a server error): the
+    /// probe goes on, and the check ends as a warning unless a later stage fails.
+    fn warn(&mut self, name: StageName, took: Duration, cause: Cause, detail: String) {
+        if self.warning.is_none() {
+            self.warning = Some((cause, format!("{} {detail}", name.label())));
+        }
+        self.stages.push(StageResult {
+            name,
+            status: Status::Warn,
+            ms: ms(took),
+            detail,
+            cause: Some(cause),
         });
     }
 
@@ -184,6 +202,7 @@ async fn probe_route(
         endpoint: endpoint.clone(),
         started: Instant::now(),
         stages: Vec::new(),
+        warning: None,
     };
     if !endpoint.probe {
         let reason = endpoint
@@ -209,7 +228,15 @@ async fn probe_route(
                 .map(|v| format!(", {v}"))
                 .unwrap_or_default();
             let summary = format!("HTTP {} in {:.0} ms{}", http_info.status, total, version);
-            let mut r = rec.finish(Status::Pass, summary);
+            let warning = rec.warning.take();
+            let mut r = match warning {
+                Some((cause, why)) => {
+                    let mut r = rec.finish(Status::Warn, why);
+                    r.cause = Some(cause);
+                    r
+                }
+                None => rec.finish(Status::Pass, summary),
+            };
             r.http = Some(http_info);
             r.tls = tls_info;
             r
@@ -280,10 +307,31 @@ async fn stage_tcp(
     let t = Instant::now();
     let (mut tcp, addr) = match tcp::connect(addrs, target.first_hop().1, timeout).await {
         Ok(c) => c,
+        // A reset is only possible once the handshake completed (an RST to the SYN is a
+        // refusal), so the connection was made: the reset hit the next exchange, as curl
+        // and blackbox_exporter report it, however fast it came.
+        Err(f) if f.cause == Cause::TcpReset && target.proxy.is_none() => {
+            rec.pass(
+                StageName::Tcp,
+                t.elapsed(),
+                format!("connected to {}, then reset", f.raw_addr()),
+            );
+            let next = match target.endpoint.scheme {
+                Scheme::Https => StageName::Tls,
+                Scheme::Http => StageName::Http,
+            };
+            let detail = format!(
+                "connection reset by {} right after the TCP handshake",
+                f.raw_addr()
+            );
+            let f = StageFailure::new(next, Cause::TcpReset, detail).with_raw(f.raw);
+            return Err((f, Duration::ZERO, None));
+        }
         Err(mut f) => {
             let detail = match f.cause {
                 Cause::TcpTimeout => "timed out".to_string(),
                 Cause::TcpRefused => "connection refused".to_string(),
+                Cause::TcpUnreachable => "rejected (unreachable)".to_string(),
                 Cause::TcpReset => "connection reset".to_string(),
                 _ => f.detail.clone(),
             };
@@ -342,24 +390,53 @@ async fn stage_tls(
             .await
             .map_err(|f| (f, t.elapsed(), None))?;
     let took = t.elapsed();
-    let root = tls_info.root.clone().unwrap_or_else(|| "?".into());
-    if !trust.is_expected_root(&root) {
-        let f = StageFailure::new(
-            StageName::Tls,
-            Cause::TlsIntercepted,
-            format!("intercepted: certificate issued by {root}, not a Microsoft 365 root"),
-        )
+    let version = tls_info.version.clone().unwrap_or_default();
+    let shown_root = tls_info.root.clone().unwrap_or_else(|| "?".into());
+    let verdict = tls_info
+        .root_sha256
+        .as_deref()
+        .and_then(|sha| trust.verdict_of_root(sha));
+    let expected = || {
+        trust
+            .expected_roots
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sha = tls_info.root_sha256.clone().unwrap_or_default();
+    let (detail, summary) = match verdict {
+        Some(RootVerdict::Microsoft { name }) => {
+            rec.pass(StageName::Tls, took, format!("{version}, chain to {name}"));
+            return Ok((stream, tls_info));
+        }
+        Some(RootVerdict::UnexpectedPublic { name }) => {
+            let detail = format!(
+                "unexpected CA: {version}, chain to {name}, a public root Microsoft 365 does not use"
+            );
+            rec.warn(StageName::Tls, took, Cause::TlsUnexpectedCa, detail);
+            return Ok((stream, tls_info));
+        }
+        Some(RootVerdict::Impostor { name }) => (
+            format!("intercepted: a root named like {name} but not it (SHA-256 {sha})"),
+            format!("TLS intercepted: a root named like {name} but not it"),
+        ),
+        Some(RootVerdict::Interception { name }) => (
+            format!("intercepted: certificate issued by {name}, not a Microsoft 365 root"),
+            format!("TLS intercepted: certificate issued by {name}"),
+        ),
+        None => (
+            format!("intercepted: certificate issued by {shown_root}, not a Microsoft 365 root"),
+            format!("TLS intercepted: certificate issued by {shown_root}"),
+        ),
+    };
+    let f = StageFailure::new(StageName::Tls, Cause::TlsIntercepted, detail)
         .with_raw(format!(
-            "presented chain ends in {root}; expected one of: {}",
-            trust.expected_roots.join(", ")
+            "presented chain ends in {shown_root} (root SHA-256 {sha}); expected one of: {}",
+            expected()
         ))
         .with_tls(tls_info);
-        let summary = format!("TLS intercepted: certificate issued by {root}");
-        return Err((f, took, Some(summary)));
-    }
-    let version = tls_info.version.clone().unwrap_or_default();
-    rec.pass(StageName::Tls, took, format!("{version}, chain to {root}"));
-    Ok((stream, tls_info))
+    Err((f, took, Some(summary)))
 }
 
 /// `http`: one request. Through a proxy, plain HTTP goes as an absolute-form request with
@@ -389,12 +466,19 @@ async fn stage_http<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let t = Instant::now();
     match http::request(stream, &request, timeout).await {
-        Ok(info) => {
+        Ok(http::Answer { info, warning: None }) => {
             rec.pass(
                 StageName::Http,
                 t.elapsed(),
                 format!("HTTP {} from origin", info.status),
             );
+            Ok(info)
+        }
+        Ok(http::Answer {
+            info,
+            warning: Some((cause, why)),
+        }) => {
+            rec.warn(StageName::Http, t.elapsed(), cause, why);
             Ok(info)
         }
         Err(f) => Err((f, t.elapsed(), None)),
