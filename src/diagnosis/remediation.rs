@@ -283,8 +283,7 @@ pub static ALL: &[Remediation] = &[
     Remediation {
         id: "firewall",
         title: "A firewall blocks Microsoft 365 endpoints",
-        summary: "Connections to the failing endpoints are dropped (no answer), refused, or rejected with an ICMP \
-                  error (administratively prohibited, host or network unreachable) before TLS starts. \
+        summary: "Connections to the failing endpoints are dropped (no answer) or rejected before TLS starts. \
                   Sign-in and activation need every endpoint on the article's list, so the firewall has to let \
                   them out.",
         steps: &[
@@ -716,7 +715,7 @@ pub static ALL: &[Remediation] = &[
             "Show who answers (look for the Via: and Server: lines)",
             "curl -sv -o /dev/null https://login.microsoftonline.com/ 2>&1 | grep -iE '^< (HTTP|server|via)'",
         )],
-        links: &[MANAGING_ENDPOINTS, NETWORK_PRINCIPLES],
+        links: &[ARTICLE, MANAGING_ENDPOINTS, NETWORK_PRINCIPLES],
         admin_only: true,
         article_section: Some(SEC_PROXY),
         leads_from: &["http-gateway"],
