@@ -331,7 +331,6 @@ async fn stage_tcp(
             let detail = match f.cause {
                 Cause::TcpTimeout => "timed out".to_string(),
                 Cause::TcpRefused => "connection refused".to_string(),
-                Cause::TcpUnreachable => "rejected (unreachable)".to_string(),
                 Cause::TcpReset => "connection reset".to_string(),
                 _ => f.detail.clone(),
             };

@@ -63,7 +63,7 @@ pub fn classify_io(e: &io::Error, addr: SocketAddr) -> StageFailure {
         | io::ErrorKind::NetworkUnreachable
         | io::ErrorKind::PermissionDenied => (
             Cause::TcpUnreachable,
-            format!("rejected: {addr} is unreachable, an ICMP error answered ({raw})"),
+            format!("rejected: an ICMP error answered the connection to {addr}"),
         ),
         _ => (Cause::Other, format!("cannot connect to {addr}: {raw}")),
     };
