@@ -198,6 +198,15 @@ fn reject_drop_and_reset_are_told_apart_at_the_stage_that_saw_them() {
         (format!("{to} drop"), "tcp-timeout", "tcp", "timed out", true),
         // The handshake completes; the first data segment (the TLS ClientHello, PSH set)
         // is answered with a reset: a TLS-stage failure, whatever the timing.
+        // The reset answers the handshake's last ACK: it reaches the socket while connect()
+        // is still returning, so connect() itself reports it; the handshake was complete.
+        (
+            format!("{to} tcp flags == ack reject with tcp reset"),
+            "tcp-reset",
+            "tls",
+            "reset",
+            false,
+        ),
         (
             format!("{to} tcp flags & psh == psh reject with tcp reset"),
             "tcp-reset",
