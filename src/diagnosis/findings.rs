@@ -261,6 +261,52 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
         explained.extend(open.iter().map(|c| c.id.as_str()));
     }
 
+    // Rule: a proxy is configured and the endpoints fail with its 407 or its 403 -> one
+    // proxy problem, over the endpoints and the network checks that saw the same answer.
+    let open: Vec<&CheckResult> = failing
+        .iter()
+        .copied()
+        .filter(|c| !explained.contains(&c.id.as_str()))
+        .collect();
+    for cause in [Cause::HttpProxyAuth, Cause::HttpBlocked] {
+        let hit: Vec<&CheckResult> = open.iter().copied().filter(|c| c.cause == Some(cause)).collect();
+        if fact("network:proxy", "proxy_configured").as_deref() != Some("yes")
+            || hit.len() < 2
+            || hit.len() != open.len()
+        {
+            continue;
+        }
+        let (id, rem, title) = by_check(hit[0]);
+        let proxy = fact("network:proxy", "proxy").unwrap_or_else(|| "the configured proxy".into());
+        let same_answer = |c: &CheckResult| {
+            c.kind != CheckKind::Endpoint
+                && matches!(c.status, Status::Warn | Status::Fail)
+                && (c.cause == Some(cause) || c.remediation.as_deref() == Some(rem))
+        };
+        let symptoms: Vec<&CheckResult> = checks.iter().filter(|c| same_answer(c)).collect();
+        let answer = if cause == Cause::HttpProxyAuth {
+            "HTTP 407 (credentials required)"
+        } else {
+            "HTTP 403 (a block page)"
+        };
+        let ids: Vec<String> = hit.iter().chain(&symptoms).map(|c| c.id.clone()).collect();
+        findings.push(Finding {
+            id: id.into(),
+            severity: Status::Fail,
+            title: format!("{title}: {proxy}"),
+            detail: format!(
+                "{} of {} endpoints get {answer} from the proxy {proxy}, and the checks that go through it see the same answer: one proxy rule explains all {} failing checks.",
+                hit.len(),
+                endpoints.len(),
+                ids.len()
+            ),
+            checks: ids,
+            remediation_id: rem,
+            root_cause: true,
+        });
+        explained.extend(hit.iter().chain(&symptoms).map(|c| c.id.as_str()));
+    }
+
     // Rule: a VPN is up while endpoints fail to connect -> look at the VPN first.
     let open: Vec<&CheckResult> = failing
         .iter()
