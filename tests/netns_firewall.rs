@@ -139,8 +139,15 @@ fn the_failure(report: &Value, what: &str) -> Value {
         .iter()
         .filter(|c| c["status"] != "pass" && c["kind"] == "endpoint")
         .collect();
-    assert_eq!(failing.len(), 1, "{what}: exactly one endpoint fails: {failing:?}");
-    assert_eq!(failing[0]["id"], "endpoint:activation.sls.microsoft.com", "{what}");
+    assert_eq!(
+        failing.len(),
+        1,
+        "{what}: exactly one endpoint fails: {failing:?}"
+    );
+    assert_eq!(
+        failing[0]["id"], "endpoint:activation.sls.microsoft.com",
+        "{what}"
+    );
     failing[0].clone()
 }
 
@@ -194,7 +201,13 @@ fn reject_drop_and_reset_are_told_apart_at_the_stage_that_saw_them() {
             "rejected",
             false,
         ),
-        (format!("{to} reject with tcp reset"), "tcp-refused", "tcp", "refused", false),
+        (
+            format!("{to} reject with tcp reset"),
+            "tcp-refused",
+            "tcp",
+            "refused",
+            false,
+        ),
         (format!("{to} drop"), "tcp-timeout", "tcp", "timed out", true),
         // The handshake completes; the first data segment (the TLS ClientHello, PSH set)
         // is answered with a reset: a TLS-stage failure, whatever the timing.
@@ -237,7 +250,11 @@ fn reject_drop_and_reset_are_told_apart_at_the_stage_that_saw_them() {
             assert!(ms < 950.0, "{rule}: answered, not waited out: {c}");
         }
         if *stage == "tls" {
-            assert_eq!(stage_of(&c, "tcp")["status"], "pass", "{rule}: the handshake completed: {c}");
+            assert_eq!(
+                stage_of(&c, "tcp")["status"],
+                "pass",
+                "{rule}: the handshake completed: {c}"
+            );
         }
         if *cause == "tcp-unreachable" {
             assert!(

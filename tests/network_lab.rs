@@ -125,11 +125,19 @@ fn one_proxy_root_cause(v: &Value, id: &str) {
     assert_eq!(finding_ids(v), [id], "{v}");
     let f = &v["findings"][0];
     assert_eq!(f["root_cause"], true, "{f}");
-    let checks: Vec<&str> = f["checks"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let checks: Vec<&str> = f["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
     for e in endpoints(v) {
         assert!(checks.contains(&e["id"].as_str().unwrap()), "{f}");
     }
-    assert!(checks.contains(&"network:proxy") && checks.contains(&"network:ncsi"), "{f}");
+    assert!(
+        checks.contains(&"network:proxy") && checks.contains(&"network:ncsi"),
+        "{f}"
+    );
     let ncsi = by_id(v, "network:ncsi");
     assert!(
         !ncsi["summary"].as_str().unwrap().contains("captive portal"),

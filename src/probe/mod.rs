@@ -12,6 +12,7 @@
 //! The route each endpoint takes (direct, or through which proxy) is decided before the
 //! sweep by [`crate::route`]; a probe only follows it.
 
+pub mod clock;
 pub mod dns;
 pub mod failure;
 pub mod http;
@@ -32,6 +33,7 @@ use crate::catalog::{Endpoint, Scheme};
 use crate::http as wire;
 use crate::model::{ms, Cause, CheckKind, CheckResult, HttpInfo, StageName, StageResult, Status, TlsInfo};
 use crate::route::{ProxyAuth, ProxyServer, Route, RoutePlan};
+use clock::Stopwatch;
 pub use dns::{Dns, DnsChoice};
 pub use failure::StageFailure;
 use trust::RootVerdict;
@@ -67,6 +69,8 @@ struct Recorder {
     stages: Vec<StageResult>,
     /// The first stage that passed with a warning: its cause and the summary to show.
     warning: Option<(Cause, String)>,
+    /// The local queueing during the probe, left out of the stage times.
+    queue: Stopwatch,
 }
 
 impl Recorder {
@@ -141,6 +145,17 @@ impl Recorder {
         );
         r.duration_ms = ms(self.started.elapsed());
         r.stages = self.stages;
+        // Shown when large enough to matter beside loopback stage times.
+        let queued = self.queue.queued();
+        if queued >= Duration::from_millis(1) {
+            r.facts.push((
+                "local wait".into(),
+                format!(
+                    "{:.1} ms waiting for this machine's CPU among the probes in flight (left out of the stage times)",
+                    ms(queued)
+                ),
+            ));
+        }
         r.checked_at = Utc::now();
         r
     }
@@ -203,6 +218,7 @@ async fn probe_route(
         started: Instant::now(),
         stages: Vec::new(),
         warning: None,
+        queue: Stopwatch::start(),
     };
     if !endpoint.probe {
         let reason = endpoint
@@ -281,7 +297,7 @@ async fn stage_dns(
     resolver: &Dns,
     timeout: Duration,
 ) -> Result<Vec<std::net::IpAddr>, Failed> {
-    let t = Instant::now();
+    let t = Stopwatch::start();
     match resolver.resolve(target.first_hop().0, timeout).await {
         Ok(addrs) => {
             let shown: Vec<String> = addrs.iter().take(3).map(|a| a.to_string()).collect();
@@ -304,7 +320,7 @@ async fn stage_tcp(
     addrs: &[std::net::IpAddr],
     timeout: Duration,
 ) -> Result<TcpStream, Failed> {
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let (mut tcp, addr) = match tcp::connect(addrs, target.first_hop().1, timeout).await {
         Ok(c) => c,
         // A reset is only possible once the handshake completed (an RST to the SYN is a
@@ -355,7 +371,7 @@ async fn stage_tcp(
         return Ok(tcp);
     };
     let connect_took = t.elapsed();
-    let tunnel_started = Instant::now();
+    let tunnel_started = Stopwatch::start();
     match tunnel::connect(&mut tcp, proxy, auth, &endpoint.host, target.port, timeout).await {
         Ok(()) => {
             rec.pass(
@@ -383,7 +399,7 @@ async fn stage_tls(
     trust: &Trust,
     timeout: Duration,
 ) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, TlsInfo), Failed> {
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let (stream, tls_info) =
         tls::handshake(tcp, &target.endpoint.host, trust, tls::Versions::Modern, timeout)
             .await
@@ -463,7 +479,7 @@ async fn stage_http<S: AsyncRead + AsyncWrite + Unpin>(
         }
         _ => wire::Request::get(&endpoint.path, &endpoint.host),
     };
-    let t = Instant::now();
+    let t = Stopwatch::start();
     match http::request(stream, &request, timeout).await {
         Ok(http::Answer { info, warning: None }) => {
             rec.pass(
@@ -520,7 +536,8 @@ pub async fn sweep(endpoints: &[Endpoint], settings: &ProbeSettings, routes: &Ro
             let _permit = permits.acquire_owned().await.ok();
             // Belt and braces: four stages, each capped, plus slack.
             let cap = settings.timeout * 4 + Duration::from_secs(1);
-            let r = match tokio::time::timeout(cap, probe_endpoint(&e, &routes, &resolver, &settings)).await {
+            let probe = clock::measured(probe_endpoint(&e, &routes, &resolver, &settings));
+            let r = match tokio::time::timeout(cap, probe).await {
                 Ok(r) => r,
                 Err(_) => {
                     let mut r = CheckResult::simple(
