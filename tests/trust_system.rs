@@ -355,7 +355,7 @@ fn a_root_with_the_exact_subject_of_a_microsoft_root_but_its_own_key_is_an_impos
         let leaf = params.signed_by(&leaf_key, &fake).unwrap();
         let trust = Trust::custom(
             vec![real.clone(), fake.der().clone()],
-            &[real.clone()],
+            std::slice::from_ref(&real),
             "genuine and look-alike",
         );
         assert_eq!(
