@@ -219,6 +219,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
                 Cause::TcpTimeout
                     | Cause::TcpRefused
                     | Cause::TcpUnreachable
+                    | Cause::HttpGateway
                     | Cause::HttpTimeout
                     | Cause::TlsTimeout
                     | Cause::DnsTimeout
@@ -608,6 +609,52 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(f[0].title.contains("Contoso Root"));
         assert!(f[0].root_cause);
+    }
+
+    #[test]
+    fn a_look_alike_root_is_named_as_one() {
+        let mut a = ep("a.com", Some(Cause::TlsIntercepted));
+        a.tls = Some(TlsInfo {
+            root: Some("DigiCert Global Root G2".into()),
+            ..Default::default()
+        });
+        a.stages[0].detail =
+            "intercepted: a root named like DigiCert Global Root G2 but not it (SHA-256 ab)".into();
+        let f = diagnose(&[a, ep("c.com", None)]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].title,
+            "TLS is intercepted by a root named like DigiCert Global Root G2 but not it"
+        );
+    }
+
+    #[test]
+    fn warning_endpoints_are_warning_findings_grouped_by_cause() {
+        let warn = |host: &str, cause: Cause| {
+            let mut c = ep(host, Some(cause));
+            c.status = Status::Warn;
+            c.stages[0].status = Status::Warn;
+            c
+        };
+        let checks = vec![
+            warn("a.com", Cause::HttpServerError),
+            warn("b.com", Cause::HttpServerError),
+            warn("c.com", Cause::TlsUnexpectedCa),
+            ep("d.com", None),
+        ];
+        let f = diagnose(&checks);
+        let ids: Vec<(&str, Status, usize)> = f
+            .iter()
+            .map(|x| (x.id.as_str(), x.severity, x.checks.len()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("http-server-error", Status::Warn, 2),
+                ("tls-unexpected-ca", Status::Warn, 1)
+            ]
+        );
+        assert_eq!(f[1].remediation_id, "tls-unexpected-ca");
     }
 
     #[test]
