@@ -366,6 +366,47 @@ fn a_root_with_the_exact_subject_of_a_microsoft_root_but_its_own_key_is_an_impos
 }
 
 #[test]
+fn the_anchor_is_found_walking_up_from_the_leaf_whatever_the_server_sends_above_it() {
+    // leaf <- intermediate <- root (in the store), and above them a certificate of a root
+    // the store does not have (an old cross-signer a server still sends). The verifier
+    // stops at the trusted root; so does the verdict.
+    let root = ca("Contoso Issuing Root (m365mon e2e)");
+    let mut params = CertificateParams::default();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Contoso Intermediate (m365mon e2e)");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    params.use_authority_key_identifier_extension = true;
+    let intermediate = CertifiedIssuer::signed_by(params, KeyPair::generate().unwrap(), &root).unwrap();
+    let leaf = CertificateParams::new(vec![HOST.to_string()])
+        .unwrap()
+        .signed_by(&KeyPair::generate().unwrap(), &intermediate)
+        .unwrap();
+    let stranger = ca("Old Cross Signer (m365mon e2e)");
+    let trust = Trust::custom(
+        vec![root.der().clone()],
+        std::slice::from_ref(root.der()),
+        "one root",
+    );
+    let chain = [
+        leaf.der().clone(),
+        intermediate.der().clone(),
+        stranger.der().clone(),
+    ];
+    let anchor = trust.anchor_of(&chain).expect("the chain's root is in the store");
+    assert_eq!(anchor.name, "Contoso Issuing Root (m365mon e2e)");
+    assert_eq!(
+        trust.verdict(&chain),
+        Some(RootVerdict::Microsoft {
+            name: "Contoso Issuing Root (m365mon e2e)".into()
+        }),
+        "expected here, as the one root of this trust"
+    );
+    assert!(trust.anchor_of(&[stranger.der().clone()]).is_none());
+}
+
+#[test]
 fn a_test_root_with_another_name_is_interception_and_isrg_root_x1_is_an_unexpected_public_ca() {
     let private = ca("Contoso SSL Inspection Root (m365mon e2e)");
     assert_eq!(

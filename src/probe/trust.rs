@@ -399,26 +399,30 @@ impl Trust {
     }
 
     /// The root in this trust's store that anchors a chain the handshake verified
-    /// (leaf first, as presented). Matched by the top certificate's issuer, byte for
-    /// byte; when two roots share that name (a look-alike installed beside the real
-    /// one), the one whose key verifies the top certificate's signature.
+    /// (leaf first, as presented). Walks up from the leaf as the verifier does, which
+    /// looks for a trusted root before another presented certificate at each step: the
+    /// first certificate whose issuer is a root in the store, matched byte for byte by
+    /// name, gives the anchor. So extra certificates a server sends above that point
+    /// (cross-signatures, an expired old root) do not change the answer. When two roots
+    /// share that name (a look-alike installed beside the real one), the one whose key
+    /// verifies the certificate's signature.
     pub fn anchor_of(&self, chain: &[CertificateDer<'_>]) -> Option<&KnownRoot> {
-        let top = chain.last()?;
-        if let Some(root) = self.anchors.iter().find(|a| a.der.as_ref() == top.as_ref()) {
-            return Some(root);
-        }
-        let (_, cert) = x509_parser::parse_x509_certificate(top.as_ref()).ok()?;
+        chain.iter().find_map(|der| self.issuer_in_store(der))
+    }
+
+    /// The root in the store that signed `der`, if any.
+    fn issuer_in_store(&self, der: &CertificateDer<'_>) -> Option<&KnownRoot> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
         let issuer = cert.issuer().as_raw();
-        let mut candidates = self.anchors.iter().filter(|a| a.subject == issuer);
-        let first = candidates.next()?;
-        let rest: Vec<&KnownRoot> = candidates.collect();
-        if rest.is_empty() {
-            return Some(first);
+        let candidates: Vec<&KnownRoot> = self.anchors.iter().filter(|a| a.subject == issuer).collect();
+        match candidates.as_slice() {
+            [] => None,
+            [only] => Some(*only),
+            several => several.iter().copied().find(|a| {
+                x509_parser::parse_x509_certificate(a.der.as_ref())
+                    .is_ok_and(|(_, root)| cert.verify_signature(Some(root.public_key())).is_ok())
+            }),
         }
-        std::iter::once(first).chain(rest).find(|a| {
-            x509_parser::parse_x509_certificate(a.der.as_ref())
-                .is_ok_and(|(_, root)| cert.verify_signature(Some(root.public_key())).is_ok())
-        })
     }
 
     /// What the root a verified chain ends in means: Microsoft's, a look-alike, a local
