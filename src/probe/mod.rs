@@ -88,7 +88,13 @@ impl Recorder {
     /// probe goes on, and the check ends as a warning unless a later stage fails.
     fn warn(&mut self, name: StageName, took: Duration, cause: Cause, detail: String) {
         if self.warning.is_none() {
-            self.warning = Some((cause, format!("{} {detail}", name.label())));
+            // "TLS unexpected CA: ...", but not "HTTP HTTP 503 ...".
+            let summary = if detail.starts_with(name.label()) {
+                detail.clone()
+            } else {
+                format!("{} {detail}", name.label())
+            };
+            self.warning = Some((cause, summary));
         }
         self.stages.push(StageResult {
             name,
