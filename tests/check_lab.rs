@@ -74,8 +74,8 @@ const FAULTS: &[(&str, &str, &str)] = &[
     ("mode = \"refuse\"", "tcp", "tcp-refused"),
     ("mode = \"blackhole\"", "tcp", "tcp-timeout"),
     // The lab resets right after accepting. The TCP handshake completed (a reset to a SYN
-    // would be a refusal), so the reset hit the TLS exchange, as curl and blackbox_exporter
-    // place it, whether it arrives while connect() returns or with the ClientHello.
+    // would be a refusal), so the reset hit the TLS exchange, as blackbox_exporter places
+    // it, whether it arrives while connect() returns or with the ClientHello.
     ("mode = \"reset\"", "tls", "tcp-reset"),
     ("mode = \"tls-intercept\"", "tls", "tls-intercepted"),
     ("mode = \"bad-cert\"", "tls", "tls-untrusted"),

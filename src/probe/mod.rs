@@ -330,8 +330,9 @@ async fn stage_tcp(
     let (mut tcp, addr) = match tcp::connect(addrs, target.first_hop().1, timeout).await {
         Ok(c) => c,
         // A reset is only possible once the handshake completed (an RST to the SYN is a
-        // refusal), so the connection was made: the reset hit the next exchange, as curl
-        // and blackbox_exporter report it, however fast it came.
+        // refusal), so the connection was made: the reset hit the next exchange, however
+        // fast it came. blackbox_exporter reports it there; curl reports whichever call
+        // saw the errno, so it says "connect" when the reset beats connect()'s return.
         Err(f) if f.cause == Cause::TcpReset && target.proxy.is_none() => {
             rec.pass(
                 StageName::Tcp,
