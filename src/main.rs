@@ -233,6 +233,21 @@ async fn dispatch(cli: Cli) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Some(Command::Trust { ca_files, list }) => {
+            let files: Vec<&std::path::Path> = ca_files.iter().map(|p| p.as_path()).collect();
+            let trust = match m365mon::probe::Trust::system(&files) {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            let report = trust.report();
+            match list.format {
+                ListFormat::Text => m365mon::out!("{}", report.text()),
+                ListFormat::Json => {
+                    m365mon::outln!("{}", pretty(&serde_json::to_value(&report).unwrap_or_default()))
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Some(Command::Fix {
             id,
             allow_fixes,

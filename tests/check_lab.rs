@@ -73,15 +73,18 @@ fn text_report_is_readable() {
 const FAULTS: &[(&str, &str, &str)] = &[
     ("mode = \"refuse\"", "tcp", "tcp-refused"),
     ("mode = \"blackhole\"", "tcp", "tcp-timeout"),
-    // The lab resets right after accepting: the RST can reach the client while its connect
-    // completes or with the first TLS bytes; either way the cause is the same.
-    ("mode = \"reset\"", "tcp|tls", "tcp-reset"),
+    // The lab resets right after accepting. The TCP handshake completed (a reset to a SYN
+    // would be a refusal), so the reset hit the TLS exchange, as blackbox_exporter places
+    // it, whether it arrives while connect() returns or with the ClientHello.
+    ("mode = \"reset\"", "tls", "tcp-reset"),
     ("mode = \"tls-intercept\"", "tls", "tls-intercepted"),
     ("mode = \"bad-cert\"", "tls", "tls-untrusted"),
     ("mode = \"expired-cert\"", "tls", "tls-expired"),
     ("mode = \"wrong-name\"", "tls", "tls-wrong-name"),
     ("mode = \"http-status\"\nstatus = 403", "http", "http-blocked"),
     ("mode = \"http-status\"\nstatus = 407", "http", "http-proxy-auth"),
+    ("mode = \"http-status\"\nstatus = 502", "http", "http-gateway"),
+    ("mode = \"http-status\"\nstatus = 504", "http", "http-gateway"),
     ("mode = \"slow\"\ndelay_ms = 2500", "http", "http-timeout"),
     ("mode = \"dns-nxdomain\"", "dns", "dns-nxdomain"),
     ("mode = \"dns-servfail\"", "dns", "dns-servfail"),
@@ -133,6 +136,75 @@ fn each_fault_fails_exactly_its_endpoint_at_the_right_stage() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn an_origin_server_error_or_a_bare_401_is_a_warning_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = "endpoint:activation.sls.microsoft.com";
+    for status in [500, 503, 401] {
+        let path = scenario_file(
+            dir.path(),
+            &format!("s{status}"),
+            &format!("host = \"activation.sls.microsoft.com\"\nmode = \"http-status\"\nstatus = {status}"),
+        );
+        let (code, v) = check_json(&path, &[]);
+        let c = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == target)
+            .unwrap()
+            .clone();
+        assert_eq!(code, 1, "HTTP {status}: a warning is exit 1: {c}");
+        assert_eq!(c["status"], "warn", "HTTP {status}: {c}");
+        assert_eq!(c["cause"], "http-server-error", "HTTP {status}: {c}");
+        let summary = c["summary"].as_str().unwrap();
+        assert!(summary.starts_with(&format!("HTTP {status}")), "{c}");
+        assert!(!summary.starts_with("HTTP HTTP"), "{c}");
+        let http = c["stages"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (http["name"].as_str(), http["status"].as_str()),
+            (Some("http"), Some("warn")),
+            "{c}"
+        );
+        let finding = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "http-server-error")
+            .unwrap_or_else(|| panic!("HTTP {status}: a finding: {v}"));
+        assert_eq!(finding["severity"], "warn");
+        assert_eq!(finding["checks"], serde_json::json!([target]));
+    }
+}
+
+#[test]
+fn a_reset_right_after_the_tcp_handshake_is_a_tls_failure_every_time() {
+    // The lab resets as soon as it accepts; on loopback the RST often arrives before the
+    // client's connect() has returned. What was on the wire decides, not the timing:
+    // twenty runs, all at TLS.
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(
+        dir.path(),
+        "reset",
+        "host = \"activation.sls.microsoft.com\"\nmode = \"reset\"",
+    );
+    let mut stages = Vec::new();
+    for _ in 0..20 {
+        let (_, v) = check_json(&path, &[]);
+        let c = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "endpoint:activation.sls.microsoft.com")
+            .unwrap()
+            .clone();
+        assert_eq!(c["cause"], "tcp-reset", "{c}");
+        let last = c["stages"].as_array().unwrap().last().unwrap().clone();
+        stages.push(last["name"].as_str().unwrap().to_string());
+    }
+    assert!(stages.iter().all(|s| s == "tls"), "{stages:?}");
 }
 
 #[test]

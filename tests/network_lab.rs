@@ -116,10 +116,32 @@ fn proxy_asking_for_credentials() {
     }
     let tls = &by_id(&v, "endpoint:login.microsoftonline.com")["stages"][2];
     assert_eq!(tls["status"], "skip", "no TLS before the tunnel is open: {tls}");
+    one_proxy_root_cause(&v, "proxy-auth");
+}
+
+/// The proxy's one answer is one root cause over every endpoint and the network checks
+/// that went through the proxy (its own check, and NCSI, which is no captive portal).
+fn one_proxy_root_cause(v: &Value, id: &str) {
+    assert_eq!(finding_ids(v), [id], "{v}");
+    let f = &v["findings"][0];
+    assert_eq!(f["root_cause"], true, "{f}");
+    let checks: Vec<&str> = f["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for e in endpoints(v) {
+        assert!(checks.contains(&e["id"].as_str().unwrap()), "{f}");
+    }
     assert!(
-        finding_ids(&v).contains(&"proxy-auth".to_string()),
-        "{:?}",
-        finding_ids(&v)
+        checks.contains(&"network:proxy") && checks.contains(&"network:ncsi"),
+        "{f}"
+    );
+    let ncsi = by_id(v, "network:ncsi");
+    assert!(
+        !ncsi["summary"].as_str().unwrap().contains("captive portal"),
+        "a proxy's answer is not a captive portal: {ncsi}"
     );
 }
 
@@ -142,7 +164,7 @@ fn proxy_answering_with_a_block_page() {
         .find(|e| e["target"].as_str().unwrap().starts_with("http://"))
         .unwrap();
     assert_eq!(crl["http"]["status"], 403, "{crl}");
-    assert!(finding_ids(&v).contains(&"proxy-block".to_string()));
+    one_proxy_root_cause(&v, "proxy-block");
 }
 
 #[test]

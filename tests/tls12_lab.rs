@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::{RootCertStore, ServerConfig};
+use rustls::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -121,15 +121,7 @@ async fn a_tls13_only_server_fails_tls12_while_the_normal_probe_passes() {
     let port = listener.local_addr().unwrap().port();
     let (config, ca) = tls13_only();
     let server = tokio::spawn(serve(listener, config));
-    let mut roots = RootCertStore::empty();
-    roots.add(ca).unwrap();
-    plan.settings.trust = Trust {
-        roots: Arc::new(roots),
-        expected_roots: vec!["TLS13 Only Test Root".into()],
-        description: "test root".into(),
-        provider: trust::provider(),
-        verified: Default::default(),
-    };
+    plan.settings.trust = Trust::custom(vec![ca.clone()], &[ca], "test root");
     plan.settings
         .port_overrides
         .insert((HOST.to_string(), Scheme::Https), port);

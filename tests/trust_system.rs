@@ -6,6 +6,11 @@
 //! `--dns-server` and `--proxy direct`, so every packet stays on loopback (the network
 //! checks ask the same DNS server, which says "no such name" for anything else).
 //!
+//! Roots by identity: the real root certificates of Debian's `ca-certificates`
+//! (`/usr/share/ca-certificates/mozilla/`) are classified against the Microsoft 365 list,
+//! and a look-alike root made here with the exact subject of one of them is caught, both
+//! on its own and end to end beside the genuine root in the machine's store.
+//!
 //! And `--ca-file` itself: a missing, garbage or empty file stops every command that
 //! probes, in lab mode too, with status 3 and the file named.
 
@@ -14,6 +19,9 @@ mod support;
 use hickory_proto::op::{Edns, Message, MessageType, ResponseCode};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{RData, Record, RecordType};
+use m365mon::probe::trust::{
+    classify_root, ExpectedRoot, KnownRoot, RootVerdict, Trust, MICROSOFT_ROOTS, MICROSOFT_ROOTS_SOURCE,
+};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
     IsCa, KeyPair, KeyUsagePurpose,
@@ -75,10 +83,15 @@ fn dns_server() -> SocketAddr {
 
 /// A private root CA named `cn`.
 fn ca(cn: &str) -> CertifiedIssuer<'static, KeyPair> {
-    let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, cn);
     dn.push(DnType::OrganizationName, "m365mon e2e");
+    ca_with(dn)
+}
+
+/// A private root CA (its own new key) with the subject `dn`.
+fn ca_with(dn: DistinguishedName) -> CertifiedIssuer<'static, KeyPair> {
+    let mut params = CertificateParams::default();
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -234,14 +247,198 @@ fn a_private_ca_is_untrusted_by_the_system_store_and_trusted_with_ca_file() {
     assert!(c["tls"]["version"].as_str().unwrap().starts_with("TLS 1."), "{c}");
 }
 
+/// Where Debian's `ca-certificates` keeps Mozilla's roots, one `Name_With_Underscores.crt` each.
+const MOZILLA: &str = "/usr/share/ca-certificates/mozilla";
+
+/// The real root certificate called `name`, from [`MOZILLA`]; `None` (after a loud skip)
+/// when the package is not installed.
+fn real_root(test: &str, name: &str) -> Option<CertificateDer<'static>> {
+    let path = Path::new(MOZILLA).join(format!("{}.crt", name.replace(' ', "_")));
+    let Ok(pem) = std::fs::read(&path) else {
+        support::skip::because(
+            test,
+            &format!("{} is missing: install Debian's ca-certificates", path.display()),
+        );
+        return None;
+    };
+    use rustls::pki_types::pem::PemObject;
+    Some(CertificateDer::from_pem_slice(&pem).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// The subject of `der`, attribute by attribute with the same string types, so that a
+/// certificate made with it carries the very same subject bytes.
+fn same_subject(der: &CertificateDer<'_>) -> DistinguishedName {
+    use rcgen::DnValue;
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).unwrap();
+    let mut dn = DistinguishedName::new();
+    for rdn in cert.subject().iter() {
+        let attr = rdn.iter().next().unwrap();
+        let oid: Vec<u64> = attr.attr_type().iter().unwrap().collect();
+        let text = std::str::from_utf8(attr.attr_value().data).unwrap().to_string();
+        let value = match attr.attr_value().header.tag() {
+            Tag::PrintableString => DnValue::PrintableString(text.try_into().unwrap()),
+            Tag::Utf8String => DnValue::Utf8String(text),
+            other => panic!("unexpected string type {other:?}"),
+        };
+        dn.push(DnType::from_oid(&oid), value);
+    }
+    dn
+}
+
+fn subject_bytes(der: &[u8]) -> Vec<u8> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+    cert.subject().as_raw().to_vec()
+}
+
+fn microsoft() -> Vec<ExpectedRoot> {
+    MICROSOFT_ROOTS.iter().map(ExpectedRoot::from).collect()
+}
+
+fn verdict_of(der: &CertificateDer<'static>) -> RootVerdict {
+    let root = KnownRoot::from_der(der.clone()).expect("the root parses");
+    classify_root(&microsoft(), &root.name, &root.cert_sha256, &root.spki_sha256)
+}
+
 #[test]
-fn with_ca_file_a_chain_to_an_expected_root_passes_tls_and_http() {
-    // A private CA that carries the name of one of the roots Microsoft 365 chains to
-    // (trust::MICROSOFT_ROOTS): it stands in for the real root, which the test cannot
-    // sign with. Without --ca-file the system store refuses it (it is not the real one);
-    // with it, every stage passes along the production path.
+fn each_of_the_seven_microsoft_roots_is_recognised_by_fingerprint() {
+    assert_eq!(MICROSOFT_ROOTS.len(), 7);
+    for id in MICROSOFT_ROOTS {
+        let Some(der) = real_root(
+            "each_of_the_seven_microsoft_roots_is_recognised_by_fingerprint",
+            id.name,
+        ) else {
+            return;
+        };
+        let root = KnownRoot::from_der(der.clone()).unwrap();
+        assert_eq!(
+            root.cert_sha256, id.cert_sha256,
+            "{}: certificate fingerprint",
+            id.name
+        );
+        assert_eq!(root.spki_sha256, id.spki_sha256, "{}: key fingerprint", id.name);
+        assert_eq!(
+            verdict_of(&der),
+            RootVerdict::Microsoft { name: id.name.into() },
+            "{}",
+            id.name
+        );
+    }
+}
+
+#[test]
+fn a_root_with_the_exact_subject_of_a_microsoft_root_but_its_own_key_is_an_impostor() {
+    let test = "a_root_with_the_exact_subject_of_a_microsoft_root_but_its_own_key_is_an_impostor";
+    for name in [
+        "DigiCert Global Root G2",
+        "Microsoft RSA Root Certificate Authority 2017",
+    ] {
+        let Some(real) = real_root(test, name) else {
+            return;
+        };
+        let fake = ca_with(same_subject(&real));
+        assert_eq!(
+            subject_bytes(fake.der()),
+            subject_bytes(&real),
+            "the look-alike's subject is byte for byte the real one's"
+        );
+        assert_eq!(
+            verdict_of(&fake.der().clone()),
+            RootVerdict::Impostor { name: name.into() }
+        );
+
+        // Beside the genuine root in one store, a chain signed by the look-alike is traced
+        // to the look-alike (its key signed it), not to the root it copies.
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec![HOST.to_string()]).unwrap();
+        params.use_authority_key_identifier_extension = true;
+        let leaf = params.signed_by(&leaf_key, &fake).unwrap();
+        let trust = Trust::custom(
+            vec![real.clone(), fake.der().clone()],
+            std::slice::from_ref(&real),
+            "genuine and look-alike",
+        );
+        assert_eq!(
+            trust.verdict(&[leaf.der().clone()]),
+            Some(RootVerdict::Impostor { name: name.into() })
+        );
+    }
+}
+
+#[test]
+fn the_anchor_is_found_walking_up_from_the_leaf_whatever_the_server_sends_above_it() {
+    // leaf <- intermediate <- root (in the store), and above them a certificate of a root
+    // the store does not have (an old cross-signer a server still sends). The verifier
+    // stops at the trusted root; so does the verdict.
+    let root = ca("Contoso Issuing Root (m365mon e2e)");
+    let mut params = CertificateParams::default();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Contoso Intermediate (m365mon e2e)");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    params.use_authority_key_identifier_extension = true;
+    let intermediate = CertifiedIssuer::signed_by(params, KeyPair::generate().unwrap(), &root).unwrap();
+    let leaf = CertificateParams::new(vec![HOST.to_string()])
+        .unwrap()
+        .signed_by(&KeyPair::generate().unwrap(), &intermediate)
+        .unwrap();
+    let stranger = ca("Old Cross Signer (m365mon e2e)");
+    let trust = Trust::custom(
+        vec![root.der().clone()],
+        std::slice::from_ref(root.der()),
+        "one root",
+    );
+    let chain = [
+        leaf.der().clone(),
+        intermediate.der().clone(),
+        stranger.der().clone(),
+    ];
+    let anchor = trust.anchor_of(&chain).expect("the chain's root is in the store");
+    assert_eq!(anchor.name, "Contoso Issuing Root (m365mon e2e)");
+    assert_eq!(
+        trust.verdict(&chain),
+        Some(RootVerdict::Microsoft {
+            name: "Contoso Issuing Root (m365mon e2e)".into()
+        }),
+        "expected here, as the one root of this trust"
+    );
+    assert!(trust.anchor_of(&[stranger.der().clone()]).is_none());
+}
+
+#[test]
+fn a_test_root_with_another_name_is_interception_and_isrg_root_x1_is_an_unexpected_public_ca() {
+    let private = ca("Contoso SSL Inspection Root (m365mon e2e)");
+    assert_eq!(
+        verdict_of(&private.der().clone()),
+        RootVerdict::Interception {
+            name: "Contoso SSL Inspection Root (m365mon e2e)".into()
+        }
+    );
+    let test = "a_test_root_with_another_name_is_interception_and_isrg_root_x1_is_an_unexpected_public_ca";
+    let Some(isrg) = real_root(test, "ISRG Root X1") else {
+        return;
+    };
+    assert_eq!(
+        verdict_of(&isrg),
+        RootVerdict::UnexpectedPublic {
+            name: "ISRG Root X1".into()
+        }
+    );
+}
+
+#[test]
+fn with_ca_file_a_look_alike_of_a_microsoft_root_is_named_as_an_impostor() {
+    // The machine's store holds the genuine DigiCert Global Root G2; --ca-file adds a
+    // root made here with its exact subject and another key, the way an inspection
+    // device's root would be pushed to a managed machine. The chain verifies (the
+    // machine trusts the look-alike), and the probe says what it is.
     const ROOT: &str = "DigiCert Global Root G2";
-    let root = ca(ROOT);
+    let test = "with_ca_file_a_look_alike_of_a_microsoft_root_is_named_as_an_impostor";
+    let Some(real) = real_root(test, ROOT) else {
+        return;
+    };
+    let root = ca_with(same_subject(&real));
     let setup = Setup::new(https_server(&root));
     let ca_file = setup.write("ca.pem", &root.pem());
 
@@ -249,17 +446,87 @@ fn with_ca_file_a_chain_to_an_expected_root_passes_tls_and_http() {
     let c = by_id(&report, &setup.check);
     assert_eq!(stage(c, "tls")["cause"], "tls-untrusted", "{c}");
 
-    let (_, report) = setup.check(&["--ca-file", ca_file.to_str().unwrap()]);
+    let (status, report) = setup.check(&["--ca-file", ca_file.to_str().unwrap()]);
+    assert_eq!(status, 2, "{report}");
     let c = by_id(&report, &setup.check);
-    assert_eq!(c["status"], "pass", "{c}");
-    for s in ["dns", "tcp", "tls", "http"] {
-        assert_eq!(stage(c, s)["status"], "pass", "{s}: {c}");
-    }
+    assert_eq!(c["status"], "fail", "{c}");
+    let tls = stage(c, "tls");
+    assert_eq!(tls["cause"], "tls-intercepted", "{c}");
     assert!(
-        stage(c, "http")["detail"].as_str().unwrap().contains("HTTP 200"),
+        tls["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a root named like DigiCert Global Root G2 but not it"),
         "{c}"
     );
-    assert_eq!(c["tls"]["root"], ROOT, "{c}");
+    assert_eq!(
+        c["summary"],
+        "TLS intercepted: a root named like DigiCert Global Root G2 but not it"
+    );
+    let fake_sha = KnownRoot::from_der(root.der().clone()).unwrap().cert_sha256;
+    assert_eq!(c["tls"]["root_sha256"], fake_sha.as_str(), "{c}");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tls-interception")
+        .unwrap_or_else(|| panic!("an interception finding: {report}"));
+    assert_eq!(
+        finding["title"],
+        "TLS is intercepted by a root named like DigiCert Global Root G2 but not it"
+    );
+}
+
+#[test]
+fn trust_lists_the_microsoft_roots_and_the_store_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let corp = dir.path().join("corp.pem");
+    std::fs::write(&corp, ca("Contoso Corporate Root (m365mon e2e)").pem()).unwrap();
+    let (status, text) = run(&["trust", "--ca-file", corp.to_str().unwrap()], dir.path());
+    assert_eq!(status, 0, "{text}");
+    for id in MICROSOFT_ROOTS {
+        assert!(
+            text.contains(id.name) && text.contains(id.cert_sha256),
+            "{}: {text}",
+            id.name
+        );
+    }
+    assert!(text.contains(MICROSOFT_ROOTS_SOURCE), "{text}");
+    assert!(text.contains("system store ("), "{text}");
+    assert!(text.contains(&format!("+ 1 from {}", corp.display())), "{text}");
+
+    let (status, json) = run(&["trust", "--format", "json"], dir.path());
+    assert_eq!(status, 0, "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let roots = v["microsoft_roots"].as_array().unwrap();
+    assert_eq!(roots.len(), 7, "{v}");
+    for (row, id) in roots.iter().zip(MICROSOFT_ROOTS) {
+        assert_eq!(row["name"], id.name);
+        assert_eq!(row["sha256"], id.cert_sha256);
+        assert_eq!(row["spki_sha256"], id.spki_sha256);
+    }
+    assert_eq!(v["source"], MICROSOFT_ROOTS_SOURCE);
+    // The store as the probes load it: every root it counts is in the description.
+    let trust = Trust::system(&[]).unwrap();
+    assert_eq!(v["store"]["roots"], trust.roots.len(), "{v}");
+    assert!(v["store"]["roots"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["store"]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("system store ("),
+        "{v}"
+    );
+
+    // A bad --ca-file is bad input: exit 3, the file named.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "no PEM here\n").unwrap();
+    let (status, all) = run(&["trust", "--ca-file", empty.to_str().unwrap()], dir.path());
+    assert_eq!(status, 3, "{all}");
+    assert!(
+        all.contains(empty.to_str().unwrap()) && all.contains("no certificate in the file"),
+        "{all}"
+    );
 }
 
 /// Runs m365mon to the end: (exit code, all its output).

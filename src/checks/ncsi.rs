@@ -96,6 +96,8 @@ fn judge(fetched: Result<Fetched, String>, lookup: Result<Vec<IpAddr>, String>) 
     let url = format!("http://{PROBE_HOST}{PROBE_PATH}");
     let mut facts = Vec::new();
     let mut problems = Vec::new();
+    // What a proxy's answer means, so a proxy root cause can explain this check too.
+    let mut cause = None;
     match &fetched {
         Err(why) => {
             facts.push((url.clone(), format!("failed: {why}")));
@@ -109,6 +111,18 @@ fn judge(fetched: Result<Fetched, String>, lookup: Result<Vec<IpAddr>, String>) 
         Ok(f) if f.status == 407 => {
             facts.push((url.clone(), "HTTP 407 (proxy authentication required)".into()));
             problems.push("a proxy asks for credentials before the probe URL".into());
+            cause = Some(Cause::HttpProxyAuth);
+        }
+        // A refusal, not a portal: portals redirect or serve their page with a 200. The
+        // probe URL's own server never forbids it, so a 403 is a proxy's or filter's.
+        Ok(f) if f.status == 403 => {
+            let start = String::from_utf8_lossy(&f.body[..f.body.len().min(80)]).replace(['\r', '\n'], " ");
+            facts.push((
+                url.clone(),
+                format!("HTTP 403, {} bytes: {}", f.body.len(), start.trim()),
+            ));
+            problems.push("a proxy or filter blocks the probe URL (HTTP 403)".into());
+            cause = Some(Cause::HttpBlocked);
         }
         Ok(f) if f.status == 200 && f.body == EXPECTED_BODY.as_bytes() => {
             facts.push((url.clone(), format!("HTTP 200 \"{EXPECTED_BODY}\"")));
@@ -146,6 +160,9 @@ fn judge(fetched: Result<Fetched, String>, lookup: Result<Vec<IpAddr>, String>) 
     r.facts = facts;
     if status != Status::Pass {
         r.remediation = Some("ncsi".into());
+        if problems.len() == 1 {
+            r.cause = cause;
+        }
     }
     r
 }
@@ -200,6 +217,11 @@ mod tests {
                 "asks for credentials",
             ),
             (
+                got(403, None, "<html>Access Denied: blocked by policy</html>"),
+                ok_dns(),
+                "a proxy or filter blocks the probe URL (HTTP 403)",
+            ),
+            (
                 got(200, None, EXPECTED_BODY),
                 Ok(vec!["10.0.0.1".parse().unwrap()]),
                 "not 131.107.255.255",
@@ -215,5 +237,14 @@ mod tests {
             assert_eq!((r.status, r.remediation.as_deref()), (Status::Fail, Some("ncsi")));
             assert!(r.summary.contains(words), "{}", r.summary);
         }
+    }
+
+    #[test]
+    fn a_proxy_403_or_407_is_named_as_the_proxy_not_a_captive_portal() {
+        let r = judge(got(403, None, "<html>Access Denied</html>"), ok_dns());
+        assert!(!r.summary.contains("captive portal"), "{}", r.summary);
+        assert_eq!(r.cause, Some(Cause::HttpBlocked));
+        let r = judge(got(407, None, ""), ok_dns());
+        assert_eq!(r.cause, Some(Cause::HttpProxyAuth));
     }
 }

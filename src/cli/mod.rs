@@ -300,6 +300,14 @@ pub enum Command {
         #[command(subcommand)]
         command: RemediationCommand,
     },
+    /// Show the roots in effect: Microsoft 365's (by fingerprint) and the trusted store
+    Trust {
+        /// Also trust the root certificate(s) in this PEM file, as the probes would
+        #[arg(long = "ca-file", value_name = "PEM", env = "M365MON_CA_FILE")]
+        ca_files: Vec<PathBuf>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
     /// Explain a sign-in or activation error code (hex like 0xCAA82EE2, or decimal)
     Explain {
         code: String,
@@ -521,6 +529,7 @@ impl Command {
                 command: LabCommand::Scenarios,
             }
             | Command::Remediation { .. }
+            | Command::Trust { .. }
             | Command::Explain { .. }
             | Command::Config { .. }
             | Command::Completions { .. }

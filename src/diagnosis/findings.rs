@@ -80,13 +80,18 @@ fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
     use Cause::*;
     match cause {
         DnsNxdomain | DnsServfail | DnsTimeout => ("dns-lookup", "dns-failure", "Name lookups fail"),
-        TcpTimeout | TcpRefused => ("endpoint-blocked", "firewall", "Endpoints are blocked"),
+        TcpTimeout | TcpRefused | TcpUnreachable => ("endpoint-blocked", "firewall", "Endpoints are blocked"),
         TcpReset => ("connection-reset", "connection-reset", "Connections are cut"),
         TlsUntrusted => ("tls-untrusted", "tls-untrusted", "Certificates are not trusted"),
         TlsIntercepted => (
             "tls-interception",
             "tls-interception",
             "TLS traffic is being inspected",
+        ),
+        TlsUnexpectedCa => (
+            "tls-unexpected-ca",
+            "tls-unexpected-ca",
+            "Certificates come from an unexpected CA",
         ),
         TlsExpired => ("tls-expired", "tls-expired", "Certificates look expired"),
         TlsWrongName => (
@@ -98,6 +103,16 @@ fn by_cause(cause: Cause) -> (&'static str, &'static str, &'static str) {
         HttpProxyAuth => ("proxy-auth", "proxy-auth", "A proxy asks for credentials"),
         HttpBlocked => ("proxy-block", "proxy-block", "A proxy or filter blocks endpoints"),
         HttpTimeout | HttpProtocol => ("http-timeout", "http-timeout", "Endpoints do not answer"),
+        HttpServerError => (
+            "http-server-error",
+            "http-server-error",
+            "Endpoints answer with server errors",
+        ),
+        HttpGateway => (
+            "http-gateway",
+            "http-gateway",
+            "A proxy or gateway cannot reach endpoints",
+        ),
         Other => (
             "endpoint-unreachable",
             "generic-connectivity",
@@ -267,6 +282,8 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             Some(
                 Cause::TcpTimeout
                     | Cause::TcpRefused
+                    | Cause::TcpUnreachable
+                    | Cause::HttpGateway
                     | Cause::HttpTimeout
                     | Cause::TlsTimeout
                     | Cause::DnsTimeout
@@ -307,6 +324,52 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             root_cause: true,
         });
         explained.extend(open.iter().map(|c| c.id.as_str()));
+    }
+
+    // Rule: a proxy is configured and the endpoints fail with its 407 or its 403 -> one
+    // proxy problem, over the endpoints and the network checks that saw the same answer.
+    let open: Vec<&CheckResult> = failing
+        .iter()
+        .copied()
+        .filter(|c| !explained.contains(&c.id.as_str()))
+        .collect();
+    for cause in [Cause::HttpProxyAuth, Cause::HttpBlocked] {
+        let hit: Vec<&CheckResult> = open.iter().copied().filter(|c| c.cause == Some(cause)).collect();
+        if fact("network:proxy", "proxy_configured").as_deref() != Some("yes")
+            || hit.len() < 2
+            || hit.len() != open.len()
+        {
+            continue;
+        }
+        let (id, rem, title) = by_check(hit[0]);
+        let proxy = fact("network:proxy", "proxy").unwrap_or_else(|| "the configured proxy".into());
+        let same_answer = |c: &CheckResult| {
+            c.kind != CheckKind::Endpoint
+                && matches!(c.status, Status::Warn | Status::Fail)
+                && (c.cause == Some(cause) || c.remediation.as_deref() == Some(rem))
+        };
+        let symptoms: Vec<&CheckResult> = checks.iter().filter(|c| same_answer(c)).collect();
+        let answer = if cause == Cause::HttpProxyAuth {
+            "HTTP 407 (credentials required)"
+        } else {
+            "HTTP 403 (a block page)"
+        };
+        let ids: Vec<String> = hit.iter().chain(&symptoms).map(|c| c.id.clone()).collect();
+        findings.push(Finding {
+            id: id.into(),
+            severity: Status::Fail,
+            title: format!("{title}: {proxy}"),
+            detail: format!(
+                "{} of {} endpoints get {answer} from the proxy {proxy}, and the checks that go through it see the same answer: one proxy rule explains all {} failing checks.",
+                hit.len(),
+                endpoints.len(),
+                ids.len()
+            ),
+            checks: ids,
+            remediation_id: rem,
+            root_cause: true,
+        });
+        explained.extend(hit.iter().chain(&symptoms).map(|c| c.id.as_str()));
     }
 
     // Rule: a VPN is up while endpoints fail to connect -> look at the VPN first.
@@ -361,7 +424,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
     let blocked = |c: &CheckResult| {
         matches!(
             c.cause,
-            Some(Cause::TcpTimeout | Cause::TcpRefused | Cause::TcpReset)
+            Some(Cause::TcpTimeout | Cause::TcpRefused | Cause::TcpUnreachable | Cause::TcpReset)
         )
     };
     let unexplained: Vec<&CheckResult> = failing
@@ -402,6 +465,15 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             .as_ref()
             .and_then(|t| t.root.clone())
             .unwrap_or_else(|| "an unknown root".into());
+        // A look-alike of a Microsoft root is named as one, never as the root it copies.
+        let impostor = c
+            .failing_stage()
+            .is_some_and(|s| s.detail.starts_with("intercepted: a root named like"));
+        let root = if impostor {
+            format!("a root named like {root} but not it")
+        } else {
+            root
+        };
         by_root.entry(root).or_default().push(c.id.clone());
     }
     for (root, ids) in by_root {
@@ -447,6 +519,36 @@ pub fn diagnose(checks: &[CheckResult]) -> Vec<Finding> {
             severity: Status::Fail,
             title: title.into(),
             detail: format!("{} endpoint(s) fail ({}); e.g. {first}", ids.len(), hosts(&ids)),
+            checks: ids,
+            remediation_id: rem,
+            root_cause: false,
+        });
+    }
+
+    // Endpoints that answer, but not as they should (an unexpected CA, a server error):
+    // warnings, grouped by cause.
+    let mut warned: BTreeMap<&'static str, (&'static str, &'static str, Vec<&CheckResult>)> = BTreeMap::new();
+    for c in endpoints
+        .iter()
+        .copied()
+        .filter(|c| c.status == Status::Warn && c.cause.is_some())
+    {
+        let (id, rem, title) = by_check(c);
+        warned.entry(id).or_insert((rem, title, Vec::new())).2.push(c);
+    }
+    for (id, (rem, title, group)) in warned {
+        let ids: Vec<String> = group.iter().map(|c| c.id.clone()).collect();
+        let first = group[0]
+            .stages
+            .iter()
+            .find(|s| s.status == Status::Warn)
+            .map(|s| format!("{}: {}", s.name.label(), s.detail))
+            .unwrap_or_default();
+        findings.push(Finding {
+            id: id.into(),
+            severity: Status::Warn,
+            title: title.into(),
+            detail: format!("{} endpoint(s) ({}); e.g. {first}", ids.len(), hosts(&ids)),
             checks: ids,
             remediation_id: rem,
             root_cause: false,
@@ -571,6 +673,52 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(f[0].title.contains("Contoso Root"));
         assert!(f[0].root_cause);
+    }
+
+    #[test]
+    fn a_look_alike_root_is_named_as_one() {
+        let mut a = ep("a.com", Some(Cause::TlsIntercepted));
+        a.tls = Some(TlsInfo {
+            root: Some("DigiCert Global Root G2".into()),
+            ..Default::default()
+        });
+        a.stages[0].detail =
+            "intercepted: a root named like DigiCert Global Root G2 but not it (SHA-256 ab)".into();
+        let f = diagnose(&[a, ep("c.com", None)]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].title,
+            "TLS is intercepted by a root named like DigiCert Global Root G2 but not it"
+        );
+    }
+
+    #[test]
+    fn warning_endpoints_are_warning_findings_grouped_by_cause() {
+        let warn = |host: &str, cause: Cause| {
+            let mut c = ep(host, Some(cause));
+            c.status = Status::Warn;
+            c.stages[0].status = Status::Warn;
+            c
+        };
+        let checks = vec![
+            warn("a.com", Cause::HttpServerError),
+            warn("b.com", Cause::HttpServerError),
+            warn("c.com", Cause::TlsUnexpectedCa),
+            ep("d.com", None),
+        ];
+        let f = diagnose(&checks);
+        let ids: Vec<(&str, Status, usize)> = f
+            .iter()
+            .map(|x| (x.id.as_str(), x.severity, x.checks.len()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("http-server-error", Status::Warn, 2),
+                ("tls-unexpected-ca", Status::Warn, 1)
+            ]
+        );
+        assert_eq!(f[1].remediation_id, "tls-unexpected-ca");
     }
 
     #[test]

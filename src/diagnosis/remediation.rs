@@ -107,6 +107,9 @@ const IP_WEB_SERVICE: &str =
 const NETWORK_PRINCIPLES: &str =
     "https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-network-connectivity-principles";
 const INTERMEDIATION: &str = "https://learn.microsoft.com/microsoft-365/enterprise/network-intermediation";
+const AZURE_CA_DETAILS: &str =
+    "https://learn.microsoft.com/azure/security/fundamentals/azure-certificate-authority-details";
+const SERVICE_HEALTH: &str = "https://learn.microsoft.com/microsoft-365/enterprise/view-service-health";
 const CERT_CHAINS: &str =
     "https://learn.microsoft.com/microsoft-365/compliance/encryption-office-365-certificate-chains";
 const SPLIT_TUNNEL: &str =
@@ -313,7 +316,7 @@ pub static ALL: &[Remediation] = &[
         links: &[ARTICLE, URLS_COMMON, IP_WEB_SERVICE, GCC_HIGH_URLS, DOD_URLS, VIANET_URLS],
         admin_only: true,
         article_section: Some(SEC_FIREWALL),
-        leads_from: &["tcp-timeout", "tcp-refused"],
+        leads_from: &["tcp-timeout", "tcp-refused", "tcp-unreachable"],
     },
     Remediation {
         id: "ipv6-path-broken",
@@ -686,6 +689,73 @@ pub static ALL: &[Remediation] = &[
         admin_only: false,
         article_section: None,
         leads_from: &["http-timeout", "http-protocol"],
+    },
+    Remediation {
+        id: "tls-unexpected-ca",
+        title: "The certificate comes from a public CA Microsoft 365 does not use",
+        summary: "The chain verifies and ends in a public root, but not in one of the roots Microsoft lists for its \
+                  services. That is not necessarily inspection: a DNS or hosts-file entry may send the name to \
+                  someone else's server, or a cloud proxy may answer with its own public certificate.",
+        steps: &[
+            "Read the root and the certificate's subject in the detail view: they name who answered.",
+            "Resolve the name and compare the address with what another network returns; an internal DNS zone or a \
+             hosts-file entry can redirect it.",
+            "If a cloud security service answers in Microsoft's place, have its administrator exempt Microsoft 365 \
+             from TLS inspection, as Microsoft recommends.",
+        ],
+        commands: &[sh(
+            "Show who issued the certificate you receive",
+            "openssl s_client -connect login.microsoftonline.com:443 -servername login.microsoftonline.com \
+             </dev/null 2>/dev/null | openssl x509 -noout -issuer -fingerprint -sha256",
+        )],
+        links: &[AZURE_CA_DETAILS, CERT_CHAINS, INTERMEDIATION],
+        admin_only: false,
+        article_section: None,
+        leads_from: &["tls-unexpected-ca"],
+    },
+    Remediation {
+        id: "http-server-error",
+        title: "An endpoint answers with a server error",
+        summary: "The connection and TLS work, and the origin answers, but with a server error (5xx) or an \
+                  unexpected 401. The path is fine; the service behind the name is not, or something answers in \
+                  its place.",
+        steps: &[
+            "Look at Microsoft 365 service health in the admin center: a 5xx from Microsoft's own front door usually \
+             means an incident on their side.",
+            "Read the Server header in the detail view: if it is not Microsoft's, something in the path answers in \
+             Microsoft's place.",
+            "Check again after a few minutes; a passing 503 during maintenance clears by itself.",
+        ],
+        commands: &[sh(
+            "Show the status and who answers",
+            "curl -s -o /dev/null -D - https://login.microsoftonline.com/ | grep -iE '^(HTTP|server|via)'",
+        )],
+        links: &[SERVICE_HEALTH, NETWORK_PRINCIPLES],
+        admin_only: false,
+        article_section: None,
+        leads_from: &["http-server-error"],
+    },
+    Remediation {
+        id: "http-gateway",
+        title: "A proxy or gateway could not reach Microsoft 365",
+        summary: "A proxy or gateway in the path answered 502 (bad gateway) or 504 (gateway timeout) itself: it \
+                  took the request but could not get an answer from Microsoft. The fault is between that device \
+                  and Microsoft, not on this machine.",
+        steps: &[
+            "Read the Via or Server header in the detail view: it names the proxy that answered.",
+            "Give the proxy's administrator the failing host names: the proxy's own DNS, firewall or upstream \
+             route to Microsoft is what fails.",
+            "Where possible, let Microsoft 365 traffic skip the proxy through the PAC file or bypass list, as \
+             Microsoft recommends.",
+        ],
+        commands: &[sh(
+            "Show who answers (look for the Via: and Server: lines)",
+            "curl -sv -o /dev/null https://login.microsoftonline.com/ 2>&1 | grep -iE '^< (HTTP|server|via)'",
+        )],
+        links: &[ARTICLE, MANAGING_ENDPOINTS, NETWORK_PRINCIPLES],
+        admin_only: true,
+        article_section: Some(SEC_PROXY),
+        leads_from: &["http-gateway"],
     },
     Remediation {
         id: "proxy",
@@ -1310,16 +1380,19 @@ fn cause_entry_id(cause: Cause) -> &'static str {
     use Cause::*;
     match cause {
         DnsNxdomain | DnsServfail | DnsTimeout => "dns-failure",
-        TcpRefused | TcpTimeout => "firewall",
+        TcpRefused | TcpTimeout | TcpUnreachable => "firewall",
         TcpReset => "connection-reset",
         TlsUntrusted => "tls-untrusted",
         TlsWrongName => "tls-wrong-name",
         TlsExpired => "tls-expired",
         TlsIntercepted => "tls-interception",
+        TlsUnexpectedCa => "tls-unexpected-ca",
         TlsHandshake | TlsTimeout => "tls-handshake",
         HttpProxyAuth => "proxy-auth",
         HttpBlocked => "proxy-block",
         HttpTimeout | HttpProtocol => "http-timeout",
+        HttpServerError => "http-server-error",
+        HttpGateway => "http-gateway",
         Other => "generic-connectivity",
     }
 }

@@ -208,6 +208,18 @@ impl Response {
                     .push(("Proxy-Authenticate", "Basic realm=\"lab\"".into()));
                 r
             }
+            // 502 and 504 are what a gateway says when it cannot reach the origin: the
+            // lab's secure web gateway says it, with its headers and its own page.
+            502 | 504 => {
+                let page = format!(
+                    "<html><body><h1>{status} {}</h1><p>The proxy could not reach {host}.</p></body></html>\n",
+                    wire::reason(status)
+                );
+                let mut r = Self::new(status, "text/html; charset=utf-8", page.into_bytes());
+                r.headers[0].1 = GATEWAY_SERVER.into();
+                r.headers.push(("Via", GATEWAY_VIA.into()));
+                r
+            }
             _ => Self::text(status, &format!("{status} {}\n", wire::reason(status))),
         }
     }

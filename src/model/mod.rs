@@ -111,6 +111,9 @@ pub enum Cause {
     TcpRefused,
     /// No answer to our SYN: a firewall drops the packets, or the route goes nowhere.
     TcpTimeout,
+    /// An ICMP error answered our SYN (administratively prohibited, host or network
+    /// unreachable): a firewall or router rejects the connection, which is not a drop.
+    TcpUnreachable,
     /// The connection was cut (RST) after it was established.
     TcpReset,
     /// The certificate chain does not lead to a root this machine trusts.
@@ -122,6 +125,9 @@ pub enum Cause {
     /// The chain is trusted but ends in a root Microsoft 365 does not use: something in the
     /// path decrypts the traffic.
     TlsIntercepted,
+    /// The chain ends in a public root that Microsoft 365 does not use: unexpected, not
+    /// necessarily inspection (a warning).
+    TlsUnexpectedCa,
     /// The handshake failed for another reason (protocol version, cipher, alert).
     TlsHandshake,
     /// The handshake did not finish in time.
@@ -134,6 +140,12 @@ pub enum Cause {
     HttpTimeout,
     /// The answer was not HTTP at all.
     HttpProtocol,
+    /// The origin answered with a server error (5xx) or an unexpected 401: reachable,
+    /// but not healthy (a warning).
+    HttpServerError,
+    /// A 502 or 504 made by a proxy or gateway in the path, which could not reach the
+    /// origin (its `Via`, `Server` or error page says so).
+    HttpGateway,
     /// Anything we could not classify; the detail says what happened.
     Other,
 }
@@ -142,7 +154,7 @@ impl Cause {
     /// Every cause, in declaration order: the one list that reports, remediation and
     /// their tests walk. [`Cause::index`] has no wildcard arm, so a new variant does not
     /// compile until it is placed here too.
-    pub const ALL: [Cause; 17] = {
+    pub const ALL: [Cause; 21] = {
         use Cause::*;
         [
             DnsNxdomain,
@@ -150,17 +162,21 @@ impl Cause {
             DnsTimeout,
             TcpRefused,
             TcpTimeout,
+            TcpUnreachable,
             TcpReset,
             TlsUntrusted,
             TlsWrongName,
             TlsExpired,
             TlsIntercepted,
+            TlsUnexpectedCa,
             TlsHandshake,
             TlsTimeout,
             HttpProxyAuth,
             HttpBlocked,
             HttpTimeout,
             HttpProtocol,
+            HttpServerError,
+            HttpGateway,
             Other,
         ]
     };
@@ -174,18 +190,22 @@ impl Cause {
             DnsTimeout => 2,
             TcpRefused => 3,
             TcpTimeout => 4,
-            TcpReset => 5,
-            TlsUntrusted => 6,
-            TlsWrongName => 7,
-            TlsExpired => 8,
-            TlsIntercepted => 9,
-            TlsHandshake => 10,
-            TlsTimeout => 11,
-            HttpProxyAuth => 12,
-            HttpBlocked => 13,
-            HttpTimeout => 14,
-            HttpProtocol => 15,
-            Other => 16,
+            TcpUnreachable => 5,
+            TcpReset => 6,
+            TlsUntrusted => 7,
+            TlsWrongName => 8,
+            TlsExpired => 9,
+            TlsIntercepted => 10,
+            TlsUnexpectedCa => 11,
+            TlsHandshake => 12,
+            TlsTimeout => 13,
+            HttpProxyAuth => 14,
+            HttpBlocked => 15,
+            HttpTimeout => 16,
+            HttpProtocol => 17,
+            HttpServerError => 18,
+            HttpGateway => 19,
+            Other => 20,
         }
     }
 
@@ -196,17 +216,21 @@ impl Cause {
             Cause::DnsTimeout => "dns-timeout",
             Cause::TcpRefused => "tcp-refused",
             Cause::TcpTimeout => "tcp-timeout",
+            Cause::TcpUnreachable => "tcp-unreachable",
             Cause::TcpReset => "tcp-reset",
             Cause::TlsUntrusted => "tls-untrusted",
             Cause::TlsWrongName => "tls-wrong-name",
             Cause::TlsExpired => "tls-expired",
             Cause::TlsIntercepted => "tls-intercepted",
+            Cause::TlsUnexpectedCa => "tls-unexpected-ca",
             Cause::TlsHandshake => "tls-handshake",
             Cause::TlsTimeout => "tls-timeout",
             Cause::HttpProxyAuth => "http-proxy-auth",
             Cause::HttpBlocked => "http-blocked",
             Cause::HttpTimeout => "http-timeout",
             Cause::HttpProtocol => "http-protocol",
+            Cause::HttpServerError => "http-server-error",
+            Cause::HttpGateway => "http-gateway",
             Cause::Other => "other",
         }
     }
@@ -216,11 +240,12 @@ impl Cause {
         use Cause::*;
         Some(match self {
             DnsNxdomain | DnsServfail | DnsTimeout => StageName::Dns,
-            TcpRefused | TcpTimeout | TcpReset => StageName::Tcp,
-            TlsUntrusted | TlsWrongName | TlsExpired | TlsIntercepted | TlsHandshake | TlsTimeout => {
-                StageName::Tls
+            TcpRefused | TcpTimeout | TcpUnreachable | TcpReset => StageName::Tcp,
+            TlsUntrusted | TlsWrongName | TlsExpired | TlsIntercepted | TlsUnexpectedCa | TlsHandshake
+            | TlsTimeout => StageName::Tls,
+            HttpProxyAuth | HttpBlocked | HttpTimeout | HttpProtocol | HttpServerError | HttpGateway => {
+                StageName::Http
             }
-            HttpProxyAuth | HttpBlocked | HttpTimeout | HttpProtocol => StageName::Http,
             Other => return None,
         })
     }
@@ -260,6 +285,10 @@ pub struct TlsInfo {
     /// certificate's issuer.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub root: Option<String>,
+    /// SHA-256 of the trusted root that anchors the chain (lower-case hex), when the
+    /// chain verified: what identifies the root, as its name cannot.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub root_sha256: Option<String>,
 }
 
 /// What the HTTP stage saw.

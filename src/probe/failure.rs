@@ -47,6 +47,17 @@ impl StageFailure {
         self
     }
 
+    /// The address a connection failure names ("connection reset by 10.0.0.1:443"), or
+    /// "the server" when the detail names none.
+    pub fn raw_addr(&self) -> String {
+        self.detail
+            .rsplit(' ')
+            .next()
+            .filter(|w| w.parse::<std::net::SocketAddr>().is_ok())
+            .unwrap_or("the server")
+            .to_string()
+    }
+
     /// Attaches what was seen of the handshake.
     pub fn with_tls(mut self, info: TlsInfo) -> Self {
         self.tls = Some(Box::new(info));

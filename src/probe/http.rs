@@ -1,9 +1,13 @@
 //! The `http` stage: one request, and a judgement of the answer.
 //!
-//! Any answer from the origin means the endpoint is reachable — a 404 on a bare host is
-//! normal. What is not an answer from the origin: a 407 (a proxy wants credentials), and a
-//! 403 whose headers or body show a proxy or a block page. That is the rule Microsoft's own
-//! connectivity test uses.
+//! An answer from the origin means the endpoint is reachable — a 404 on a bare host is
+//! normal, so 2xx, 3xx and the 4xx a bare host gives pass. What is not an answer from the
+//! origin: a 407 (a proxy wants credentials), a 403 whose headers or body show a proxy or
+//! a block page (the rule Microsoft's own connectivity test uses), and a 502 or 504 that
+//! carries a proxy's or gateway's signature — those are made by the device in the path.
+//! A server error (5xx) or a 401 with no authentication challenge is an answer, but not a
+//! healthy one: a warning, as curl's `--fail` and blackbox_exporter's default
+//! `valid_status_codes` (2xx) would not call it a success either.
 
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -64,7 +68,7 @@ pub async fn request<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     request: &wire::Request,
     timeout: Duration,
-) -> Result<HttpInfo, StageFailure> {
+) -> Result<Answer, StageFailure> {
     match tokio::time::timeout(timeout, exchange(stream, request)).await {
         Err(_) => Err(fail(
             Cause::HttpTimeout,
@@ -72,14 +76,24 @@ pub async fn request<S: AsyncRead + AsyncWrite + Unpin>(
             None,
         )),
         Ok(Err(e)) => Err(e),
-        Ok(Ok((info, body))) => judge(info, &body),
+        Ok(Ok((info, body, challenged))) => judge(info, &body, challenged),
     }
 }
 
+/// An answer the stage accepts, with a warning when it is not a healthy one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub info: HttpInfo,
+    /// Why the answer, though from the origin, is not healthy (a 5xx, a bare 401).
+    pub warning: Option<(Cause, String)>,
+}
+
+/// The answer's head, a little of its body, and whether a 401 came with a
+/// `WWW-Authenticate` challenge.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     request: &wire::Request,
-) -> Result<(HttpInfo, Vec<u8>), StageFailure> {
+) -> Result<(HttpInfo, Vec<u8>, bool), StageFailure> {
     let io_fail = |e: std::io::Error| {
         let cause = match e.kind() {
             std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => Cause::TcpReset,
@@ -130,9 +144,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         };
         if let Some((head, head_end)) = parsed {
             let info = info_of(&head);
+            let challenged = head.headers.get("www-authenticate").is_some();
             let mut body = buf[head_end..].to_vec();
-            if info.status == 403 && body.len() < BODY_PEEK {
-                // Read a little more of a 403 to recognise a block page; never wait long.
+            if matches!(info.status, 403 | 502 | 504) && body.len() < BODY_PEEK {
+                // Read a little more of a 403, 502 or 504 to recognise a proxy's page;
+                // never wait long.
                 let _ = tokio::time::timeout(Duration::from_millis(300), async {
                     while body.len() < BODY_PEEK {
                         match stream.read(&mut chunk).await {
@@ -143,7 +159,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
                 })
                 .await;
             }
-            return Ok((info, body));
+            return Ok((info, body, challenged));
         }
     }
     Err(fail(Cause::HttpProtocol, "the answer is not HTTP", None))
@@ -180,8 +196,36 @@ const BLOCK_WORDS: &[&str] = &[
     "secure web gateway",
 ];
 
-/// Decides whether an answer came from the origin.
-fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, StageFailure> {
+/// Words that name a proxy product in a 502/504's `Server` header or error page. Not
+/// "gateway": every 504 page says "Gateway Timeout", the origin's front door's too.
+const PROXY_WORDS: &[&str] = &[
+    "proxy",
+    "squid",
+    "zscaler",
+    "bluecoat",
+    "blue coat",
+    "fortigate",
+    "fortiguard",
+    "netskope",
+    "palo alto",
+    "forcepoint",
+    "websense",
+    "secure web gateway",
+];
+
+/// Decides whether an answer came from the origin, and whether it is a healthy one.
+/// `challenged`: a 401 came with a `WWW-Authenticate` header (an origin asking for a
+/// token, which is how Exchange and Graph answer a bare request).
+fn judge(info: HttpInfo, body: &[u8], challenged: bool) -> Result<Answer, StageFailure> {
+    let ok = |info| Ok(Answer { info, warning: None });
+    let warn = |info, cause, why: String| {
+        Ok(Answer {
+            info,
+            warning: Some((cause, why)),
+        })
+    };
+    let text = || String::from_utf8_lossy(body).to_ascii_lowercase();
+    let server = info.server.clone().unwrap_or_default().to_ascii_lowercase();
     match info.status {
         407 => Err(fail(
             Cause::HttpProxyAuth,
@@ -192,9 +236,8 @@ fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, StageFailure> {
             Some(info),
         )),
         403 => {
-            let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+            let text = text();
             let via_proxy = info.via.is_some();
-            let server = info.server.clone().unwrap_or_default().to_ascii_lowercase();
             let words = BLOCK_WORDS
                 .iter()
                 .find(|w| text.contains(*w) || server.contains(*w));
@@ -206,10 +249,45 @@ fn judge(info: HttpInfo, body: &[u8]) -> Result<HttpInfo, StageFailure> {
                     Some(info),
                 ))
             } else {
-                Ok(info)
+                ok(info)
             }
         }
-        _ => Ok(info),
+        status @ (502 | 504) => {
+            let text = text();
+            let signed = info.via.is_some()
+                || PROXY_WORDS
+                    .iter()
+                    .any(|w| server.contains(*w) || text.contains(*w));
+            if signed {
+                let by = answered_by(&info);
+                let what = if status == 502 {
+                    "bad gateway"
+                } else {
+                    "gateway timeout"
+                };
+                Err(fail(
+                    Cause::HttpGateway,
+                    format!(
+                        "HTTP {status} ({what}) from a proxy or gateway{by}: it could not reach the origin"
+                    ),
+                    Some(info),
+                ))
+            } else {
+                let why = format!("HTTP {status}, a gateway error, with nothing naming a proxy");
+                warn(info, Cause::HttpServerError, why)
+            }
+        }
+        status @ 500..=599 => warn(
+            info,
+            Cause::HttpServerError,
+            format!("HTTP {status}: the server answered with an error"),
+        ),
+        401 if !challenged => warn(
+            info,
+            Cause::HttpServerError,
+            "HTTP 401 with no authentication challenge".into(),
+        ),
+        _ => ok(info),
     }
 }
 
@@ -235,7 +313,7 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        let e = judge(info_of(&head), b"").unwrap_err();
+        let e = judge(info_of(&head), b"", false).unwrap_err();
         assert_eq!(e.cause, Cause::HttpProxyAuth);
         assert_eq!(
             e.detail,
@@ -257,26 +335,76 @@ mod tests {
 
     #[test]
     fn any_origin_answer_is_reachable() {
-        assert!(judge(info(404, None), b"").is_ok());
-        assert!(judge(info(200, None), b"").is_ok());
-        assert!(
-            judge(info(403, None), b"{\"error\":\"forbidden\"}").is_ok(),
+        for status in [200, 204, 301, 302, 400, 404, 405] {
+            let a = judge(info(status, None), b"", false).unwrap();
+            assert_eq!(a.warning, None, "{status}");
+        }
+        assert_eq!(
+            judge(info(403, None), b"{\"error\":\"forbidden\"}", false)
+                .unwrap()
+                .warning,
+            None,
             "a plain origin 403 is an answer"
+        );
+        assert_eq!(
+            judge(info(401, None), b"", true).unwrap().warning,
+            None,
+            "an origin asking for a token is healthy"
         );
     }
 
     #[test]
     fn proxy_answers_are_blocks() {
         assert_eq!(
-            judge(info(407, None), b"").unwrap_err().cause,
+            judge(info(407, None), b"", false).unwrap_err().cause,
             Cause::HttpProxyAuth
         );
         assert_eq!(
-            judge(info(403, Some("1.1 swg")), b"").unwrap_err().cause,
+            judge(info(403, Some("1.1 swg")), b"", false).unwrap_err().cause,
             Cause::HttpBlocked
         );
-        let e = judge(info(403, None), b"<html>Access Denied: blocked by policy</html>").unwrap_err();
+        let e = judge(
+            info(403, None),
+            b"<html>Access Denied: blocked by policy</html>",
+            false,
+        )
+        .unwrap_err();
         assert_eq!(e.cause, Cause::HttpBlocked);
+    }
+
+    #[test]
+    fn server_errors_and_bare_401_warn_and_a_gateway_is_named() {
+        for status in [500, 501, 502, 503, 504] {
+            let a = judge(info(status, None), b"", false).unwrap();
+            let (cause, why) = a.warning.unwrap_or_else(|| panic!("{status} is not healthy"));
+            assert_eq!(cause, Cause::HttpServerError, "{status}");
+            assert!(why.contains(&status.to_string()), "{why}");
+        }
+        let (cause, why) = judge(info(401, None), b"", false).unwrap().warning.unwrap();
+        assert_eq!(cause, Cause::HttpServerError);
+        assert!(why.contains("401"), "{why}");
+        // A 502/504 with a proxy's signature: a Via header, a proxy's Server, its page.
+        let e = judge(info(502, Some("1.1 edge-proxy")), b"", false).unwrap_err();
+        assert_eq!(e.cause, Cause::HttpGateway);
+        assert!(
+            e.detail
+                .contains("HTTP 502 (bad gateway) from a proxy or gateway (1.1 edge-proxy)"),
+            "{}",
+            e.detail
+        );
+        let mut squid = info(504, None);
+        squid.server = Some("squid/5.7".into());
+        let e = judge(squid, b"", false).unwrap_err();
+        assert_eq!(e.cause, Cause::HttpGateway);
+        assert!(e.detail.contains("gateway timeout"), "{}", e.detail);
+        let page = b"<h1>Gateway Timeout</h1><p>Generated by gw1.contoso.com (squid/5.7)</p>";
+        let e = judge(info(504, None), page, false).unwrap_err();
+        assert_eq!(e.cause, Cause::HttpGateway);
+        // An origin's plain "Gateway Timeout" page names no proxy: a warning, not a proxy.
+        let a = judge(info(504, None), b"<h1>504 Gateway Time-out</h1>", false).unwrap();
+        assert_eq!(a.warning.map(|w| w.0), Some(Cause::HttpServerError));
+        // A 500 or 503 is the origin's, whatever its headers.
+        assert!(judge(info(503, Some("1.1 edge-proxy")), b"", false).is_ok());
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! The route each endpoint takes (direct, or through which proxy) is decided before the
 //! sweep by [`crate::route`]; a probe only follows it.
 
+pub mod clock;
 pub mod dns;
 pub mod failure;
 pub mod http;
@@ -35,8 +36,10 @@ use crate::model::{
     StageResult, Status, TlsInfo,
 };
 use crate::route::{ProxyAuth, ProxyServer, Route, RoutePlan};
+use clock::Stopwatch;
 pub use dns::{Dns, DnsChoice, Resolved};
 pub use failure::StageFailure;
+use trust::RootVerdict;
 pub use trust::Trust;
 
 /// Settings shared by every probe of a sweep.
@@ -86,6 +89,10 @@ struct Recorder {
     endpoint: Endpoint,
     started: Instant,
     stages: Vec<StageResult>,
+    /// The first stage that passed with a warning: its cause and the summary to show.
+    warning: Option<(Cause, String)>,
+    /// The local queueing during the probe, left out of the stage times.
+    queue: Stopwatch,
 }
 
 impl Recorder {
@@ -96,6 +103,27 @@ impl Recorder {
             ms: ms(took),
             detail: detail.into(),
             cause: None,
+        });
+    }
+
+    /// A stage that worked, but not as it should (an unexpected CA, a server error): the
+    /// probe goes on, and the check ends as a warning unless a later stage fails.
+    fn warn(&mut self, name: StageName, took: Duration, cause: Cause, detail: String) {
+        if self.warning.is_none() {
+            // "TLS unexpected CA: ...", but not "HTTP HTTP 503 ...".
+            let summary = if detail.starts_with(name.label()) {
+                detail.clone()
+            } else {
+                format!("{} {detail}", name.label())
+            };
+            self.warning = Some((cause, summary));
+        }
+        self.stages.push(StageResult {
+            name,
+            status: Status::Warn,
+            ms: ms(took),
+            detail,
+            cause: Some(cause),
         });
     }
 
@@ -145,6 +173,17 @@ impl Recorder {
         );
         r.duration_ms = ms(self.started.elapsed());
         r.stages = self.stages;
+        // Shown when large enough to matter beside loopback stage times.
+        let queued = self.queue.queued();
+        if queued >= Duration::from_millis(1) {
+            r.facts.push((
+                "local wait".into(),
+                format!(
+                    "{:.1} ms waiting for this machine's CPU among the probes in flight (left out of the stage times)",
+                    ms(queued)
+                ),
+            ));
+        }
         r.checked_at = Utc::now();
         r
     }
@@ -206,6 +245,8 @@ async fn probe_route(
         endpoint: endpoint.clone(),
         started: Instant::now(),
         stages: Vec::new(),
+        warning: None,
+        queue: Stopwatch::start(),
     };
     if !endpoint.probe {
         let reason = endpoint
@@ -255,6 +296,8 @@ async fn probe_route(
                 endpoint: endpoint.clone(),
                 started: Instant::now(),
                 stages: Vec::new(),
+                warning: None,
+                queue: Stopwatch::start(),
             };
             let outcome = run_connection(&mut sub, &target, &[ip], settings).await;
             (ip, conclude(sub, outcome))
@@ -265,7 +308,7 @@ async fn probe_route(
 }
 
 /// The finished check of one path: pass with the HTTP summary, or the failed stage.
-fn conclude(rec: Recorder, outcome: Result<(HttpInfo, Option<TlsInfo>), Failed>) -> CheckResult {
+fn conclude(mut rec: Recorder, outcome: Result<(HttpInfo, Option<TlsInfo>), Failed>) -> CheckResult {
     match outcome {
         Ok((http_info, tls_info)) => {
             let total = ms(rec.started.elapsed());
@@ -275,7 +318,15 @@ fn conclude(rec: Recorder, outcome: Result<(HttpInfo, Option<TlsInfo>), Failed>)
                 .map(|v| format!(", {v}"))
                 .unwrap_or_default();
             let summary = format!("HTTP {} in {:.0} ms{}", http_info.status, total, version);
-            let mut r = rec.finish(Status::Pass, summary);
+            let warning = rec.warning.take();
+            let mut r = match warning {
+                Some((cause, why)) => {
+                    let mut r = rec.finish(Status::Warn, why);
+                    r.cause = Some(cause);
+                    r
+                }
+                None => rec.finish(Status::Pass, summary),
+            };
             r.http = Some(http_info);
             r.tls = tls_info;
             r
@@ -366,9 +417,11 @@ fn merge(
     per_address: Vec<(std::net::IpAddr, CheckResult)>,
 ) -> CheckResult {
     let started = rec.started;
-    let decisive = per_address
+    // The address that decides the endpoint's light: a failure before a warning before
+    // a pass, so a warned (working) path never hides a broken one.
+    let decisive = [Status::Fail, Status::Warn]
         .iter()
-        .position(|(_, r)| r.status != Status::Pass)
+        .find_map(|s| per_address.iter().position(|(_, r)| r.status == *s))
         .unwrap_or(0);
     let Some((decisive_addr, first)) = per_address.get(decisive).cloned() else {
         return rec.finish(Status::Fail, "no address to probe".into());
@@ -392,13 +445,13 @@ fn merge(
     let other_works = r
         .addresses
         .iter()
-        .any(|a| a.family != broken && a.status == Status::Pass);
+        .any(|a| a.family != broken && matches!(a.status, Status::Pass | Status::Warn));
     let broken_everywhere = r
         .addresses
         .iter()
         .filter(|a| a.family == broken)
-        .all(|a| a.status != Status::Pass);
-    if r.status != Status::Pass && other_works && broken_everywhere {
+        .all(|a| a.status == Status::Fail);
+    if r.status == Status::Fail && other_works && broken_everywhere {
         let works = match broken {
             IpFamily::Ipv4 => IpFamily::Ipv6,
             IpFamily::Ipv6 => IpFamily::Ipv4,
@@ -454,7 +507,7 @@ async fn stage_dns(
     resolver: &Dns,
     settings: &ProbeSettings,
 ) -> Result<Resolved, Failed> {
-    let t = Instant::now();
+    let t = Stopwatch::start();
     match resolver
         .resolve_families(&target.endpoint.host, settings.families, settings.timeout)
         .await
@@ -499,7 +552,7 @@ async fn stage_dns_proxy(
         );
         return Ok(vec![ip]);
     }
-    let t = Instant::now();
+    let t = Stopwatch::start();
     match resolver.resolve(&proxy.host, timeout).await {
         Ok(addrs) => {
             let shown: Vec<String> = addrs.iter().take(3).map(|a| a.to_string()).collect();
@@ -530,9 +583,30 @@ async fn stage_tcp(
     addrs: &[std::net::IpAddr],
     timeout: Duration,
 ) -> Result<TcpStream, Failed> {
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let (mut tcp, addr) = match tcp::connect(addrs, target.first_hop().1, timeout).await {
         Ok(c) => c,
+        // A reset is only possible once the handshake completed (an RST to the SYN is a
+        // refusal), so the connection was made: the reset hit the next exchange, however
+        // fast it came. blackbox_exporter reports it there; curl reports whichever call
+        // saw the errno, so it says "connect" when the reset beats connect()'s return.
+        Err(f) if f.cause == Cause::TcpReset && target.proxy.is_none() => {
+            rec.pass(
+                StageName::Tcp,
+                t.elapsed(),
+                format!("connected to {}, then reset", f.raw_addr()),
+            );
+            let next = match target.endpoint.scheme {
+                Scheme::Https => StageName::Tls,
+                Scheme::Http => StageName::Http,
+            };
+            let detail = format!(
+                "connection reset by {} right after the TCP handshake",
+                f.raw_addr()
+            );
+            let f = StageFailure::new(next, Cause::TcpReset, detail).with_raw(f.raw);
+            return Err((f, Duration::ZERO, None));
+        }
         Err(mut f) => {
             let detail = match f.cause {
                 Cause::TcpTimeout => "timed out".to_string(),
@@ -561,7 +635,7 @@ async fn stage_tcp(
         return Ok(tcp);
     };
     let connect_took = t.elapsed();
-    let tunnel_started = Instant::now();
+    let tunnel_started = Stopwatch::start();
     match tunnel::connect(&mut tcp, proxy, auth, &endpoint.host, target.port, timeout).await {
         Ok(()) => {
             rec.pass(
@@ -589,30 +663,59 @@ async fn stage_tls(
     trust: &Trust,
     timeout: Duration,
 ) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, TlsInfo), Failed> {
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let (stream, tls_info) =
         tls::handshake(tcp, &target.endpoint.host, trust, tls::Versions::Modern, timeout)
             .await
             .map_err(|f| (f, t.elapsed(), None))?;
     let took = t.elapsed();
-    let root = tls_info.root.clone().unwrap_or_else(|| "?".into());
-    if !trust.is_expected_root(&root) {
-        let f = StageFailure::new(
-            StageName::Tls,
-            Cause::TlsIntercepted,
-            format!("intercepted: certificate issued by {root}, not a Microsoft 365 root"),
-        )
+    let version = tls_info.version.clone().unwrap_or_default();
+    let shown_root = tls_info.root.clone().unwrap_or_else(|| "?".into());
+    let verdict = tls_info
+        .root_sha256
+        .as_deref()
+        .and_then(|sha| trust.verdict_of_root(sha));
+    let expected = || {
+        trust
+            .expected_roots
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sha = tls_info.root_sha256.clone().unwrap_or_default();
+    let (detail, summary) = match verdict {
+        Some(RootVerdict::Microsoft { name }) => {
+            rec.pass(StageName::Tls, took, format!("{version}, chain to {name}"));
+            return Ok((stream, tls_info));
+        }
+        Some(RootVerdict::UnexpectedPublic { name }) => {
+            let detail = format!(
+                "unexpected CA: {version}, chain to {name}, a public root Microsoft 365 does not use"
+            );
+            rec.warn(StageName::Tls, took, Cause::TlsUnexpectedCa, detail);
+            return Ok((stream, tls_info));
+        }
+        Some(RootVerdict::Impostor { name }) => (
+            format!("intercepted: a root named like {name} but not it (SHA-256 {sha})"),
+            format!("TLS intercepted: a root named like {name} but not it"),
+        ),
+        Some(RootVerdict::Interception { name }) => (
+            format!("intercepted: certificate issued by {name}, not a Microsoft 365 root"),
+            format!("TLS intercepted: certificate issued by {name}"),
+        ),
+        None => (
+            format!("intercepted: certificate issued by {shown_root}, not a Microsoft 365 root"),
+            format!("TLS intercepted: certificate issued by {shown_root}"),
+        ),
+    };
+    let f = StageFailure::new(StageName::Tls, Cause::TlsIntercepted, detail)
         .with_raw(format!(
-            "presented chain ends in {root}; expected one of: {}",
-            trust.expected_roots.join(", ")
+            "presented chain ends in {shown_root} (root SHA-256 {sha}); expected one of: {}",
+            expected()
         ))
         .with_tls(tls_info);
-        let summary = format!("TLS intercepted: certificate issued by {root}");
-        return Err((f, took, Some(summary)));
-    }
-    let version = tls_info.version.clone().unwrap_or_default();
-    rec.pass(StageName::Tls, took, format!("{version}, chain to {root}"));
-    Ok((stream, tls_info))
+    Err((f, took, Some(summary)))
 }
 
 /// `http`: one request. Through a proxy, plain HTTP goes as an absolute-form request with
@@ -640,14 +743,21 @@ async fn stage_http<S: AsyncRead + AsyncWrite + Unpin>(
         }
         _ => wire::Request::get(&endpoint.path, &endpoint.host),
     };
-    let t = Instant::now();
+    let t = Stopwatch::start();
     match http::request(stream, &request, timeout).await {
-        Ok(info) => {
+        Ok(http::Answer { info, warning: None }) => {
             rec.pass(
                 StageName::Http,
                 t.elapsed(),
                 format!("HTTP {} from origin", info.status),
             );
+            Ok(info)
+        }
+        Ok(http::Answer {
+            info,
+            warning: Some((cause, why)),
+        }) => {
+            rec.warn(StageName::Http, t.elapsed(), cause, why);
             Ok(info)
         }
         Err(f) => Err((f, t.elapsed(), None)),
@@ -690,7 +800,8 @@ pub async fn sweep(endpoints: &[Endpoint], settings: &ProbeSettings, routes: &Ro
             let _permit = permits.acquire_owned().await.ok();
             // Belt and braces: four stages, each capped, plus slack.
             let cap = settings.timeout * 4 + Duration::from_secs(1);
-            let r = match tokio::time::timeout(cap, probe_endpoint(&e, &routes, &resolver, &settings)).await {
+            let probe = clock::measured(probe_endpoint(&e, &routes, &resolver, &settings));
+            let r = match tokio::time::timeout(cap, probe).await {
                 Ok(r) => r,
                 Err(_) => {
                     let mut r = CheckResult::simple(

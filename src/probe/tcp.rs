@@ -1,8 +1,11 @@
 //! The `tcp` stage: open a connection to the endpoint's address and port.
 //!
-//! A refused connection (RST to our SYN) and a timed-out one (no answer at all) point at
-//! different things — nothing listening or an explicit reject, versus a firewall that
-//! silently drops — so they are kept apart.
+//! A refused connection (RST to our SYN), a rejected one (an ICMP error: administratively
+//! prohibited, host or network unreachable) and a timed-out one (no answer at all) point
+//! at different things — nothing listening or a reject rule, versus a firewall that
+//! silently drops — so they are kept apart, as curl and blackbox_exporter keep them
+//! ("Connection refused", "No route to host", "timed out"). A reject fails in
+//! milliseconds; only a drop runs to the cap.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -55,9 +58,13 @@ pub fn classify_io(e: &io::Error, addr: SocketAddr) -> StageFailure {
             (Cause::TcpReset, format!("connection reset by {addr}"))
         }
         io::ErrorKind::TimedOut => (Cause::TcpTimeout, format!("timed out connecting to {addr}")),
-        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-            (Cause::TcpTimeout, format!("{addr} is unreachable ({raw})"))
-        }
+        // EACCES: how Linux reports an ICMPv6 "administratively prohibited".
+        io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::PermissionDenied => (
+            Cause::TcpUnreachable,
+            format!("rejected: an ICMP error answered the connection to {addr}"),
+        ),
         _ => (Cause::Other, format!("cannot connect to {addr}: {raw}")),
     };
     StageFailure::new(StageName::Tcp, cause, detail).with_raw(raw)

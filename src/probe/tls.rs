@@ -159,6 +159,7 @@ pub async fn handshake(
             let (_, conn) = stream.get_ref();
             info.version = conn.protocol_version().map(version_name);
             info.cipher = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+            info.root_sha256 = trust.anchor_of(&chain).map(|r| r.cert_sha256.clone());
             Ok((stream, info))
         }
     }
@@ -243,6 +244,7 @@ fn chain_info(chain: &[CertificateDer<'_>]) -> TlsInfo {
         cipher: None,
         chain: certs,
         root,
+        root_sha256: None,
     }
 }
 

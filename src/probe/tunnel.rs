@@ -92,9 +92,14 @@ fn judge(info: HttpInfo, proxy: &ProxyServer, host: &str, port: u16) -> Result<(
                 format!("HTTP 403 from proxy {proxy}{by}: it blocks the tunnel to {target}"),
             )
         }
+        // Made by the proxy itself, whatever its headers: it could not reach the origin.
+        502 => (
+            Cause::HttpGateway,
+            format!("HTTP 502 (bad gateway) from proxy {proxy}: it could not reach {target}"),
+        ),
         504 => (
-            Cause::HttpTimeout,
-            format!("HTTP 504 from proxy {proxy}: it timed out reaching {target}"),
+            Cause::HttpGateway,
+            format!("HTTP 504 (gateway timeout) from proxy {proxy}: it timed out reaching {target}"),
         ),
         s => (
             Cause::Other,
@@ -140,8 +145,13 @@ mod tests {
         let e = judge(info(403, Some("1.1 swg")), &proxy, "a", 443).unwrap_err();
         assert_eq!(e.cause, Cause::HttpBlocked);
         assert!(e.detail.contains("swg"));
+        for status in [502, 504] {
+            let e = judge(info(status, None), &proxy, "a", 443).unwrap_err();
+            assert_eq!(e.cause, Cause::HttpGateway, "{status}");
+            assert!(e.detail.contains("from proxy 127.0.0.1:3128"), "{}", e.detail);
+        }
         assert_eq!(
-            judge(info(502, None), &proxy, "a", 443).unwrap_err().cause,
+            judge(info(500, None), &proxy, "a", 443).unwrap_err().cause,
             Cause::Other
         );
     }

@@ -80,6 +80,7 @@ fn passing_https(host_path: &str, addr: &str, ms: [f64; 4]) -> CheckResult {
             },
         ],
         root: Some("DigiCert Global Root G2".into()),
+        root_sha256: None,
     });
     c.http = Some(HttpInfo {
         status: 200,
