@@ -25,8 +25,9 @@
 #   - Windows: x86_64-pc-windows-gnu with mingw-w64 (MSVC's libraries cannot be had here),
 #     the C runtime and winpthread linked in statically, so the .exe needs only DLLs that
 #     every Windows 10/11 has. The test checks its import table for that.
-# aarch64 (Linux or Windows) is not built: Debian 12 has no aarch64 musl cross libc nor an
-# aarch64 mingw-w64, and nothing here could run the result to test it.
+# aarch64 is not built. Windows: Debian 12 has no aarch64 mingw-w64 (and MSVC's libraries
+# cannot be had). Linux: possible in principle (gcc-aarch64-linux-gnu, musl-dev:arm64 by
+# dpkg multiarch, qemu-user-static to test it), not done yet.
 # macOS cannot be built here (aws-lc/ring need the Apple SDK): README says `cargo install`.
 #
 # Profile `dist` (Cargo.toml): fat LTO, one codegen unit, cold crates optimised for size.
