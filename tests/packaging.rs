@@ -204,10 +204,7 @@ fn the_script_writes_manifests_that_follow_the_schemas() {
     check_manifests(out.path());
     let (_, i, _) = winget(out.path());
     assert_eq!(i.installers[0].installer_sha256, sha.to_uppercase());
-    assert_eq!(
-        scoop(out.path()).architecture["64bit"].hash.as_deref(),
-        Some(&*sha)
-    );
+    assert_eq!(scoop(out.path()).architecture["64bit"].hash.as_deref(), Some(sha));
 }
 
 /// The manifests kept in the repository: none before the first release build, else the
