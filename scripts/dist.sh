@@ -41,7 +41,9 @@
 # imports only Windows system DLLs, runs the same two checks under Wine (only the
 # ProcessPrng shim on WINEPATH, which Wine 8 lacks and Windows 10+ has), and its TUI
 # starts in Wine's console inside tmux, draws, and quits on `q` without a panic.
-# Timings of a run from a clean clone are in BENCHMARKS.md ("Release artifacts").
+# Cold, each cross build compiles std and every crate with fat LTO: budget well over the
+# Windows tier's 10 minutes per build on an idle 2-core machine (BENCHMARKS.md, "Binary
+# size", says what has been measured).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -436,4 +438,5 @@ main() {
   say "dist done in $((SECONDS - START))s"
 }
 
-main "$@"
+# Run, unless sourced (to call one step by hand).
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi
