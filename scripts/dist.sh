@@ -28,7 +28,8 @@
 # aarch64 is not built. Windows: Debian 12 has no aarch64 mingw-w64 (and MSVC's libraries
 # cannot be had). Linux: possible in principle (gcc-aarch64-linux-gnu, musl-dev:arm64 by
 # dpkg multiarch, qemu-user-static to test it), not done yet.
-# macOS cannot be built here (aws-lc/ring need the Apple SDK): README says `cargo install`.
+# macOS is not built here: no Apple SDK for the crypto crates' C (docs: windows-tier.md in
+# the shared docs); the README gives the `cargo install --git` route.
 #
 # Profile `dist` (Cargo.toml): fat LTO, one codegen unit, cold crates optimised for size.
 # Target dirs: target/musl and target/windows (shared with the Windows tier's builds of
