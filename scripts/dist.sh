@@ -20,7 +20,7 @@
 # Toolchains. rustup cannot add targets here, so both cross builds use Debian's Rust 1.96
 # (rustc-web, with std's source from rust-web-src) and build std with -Z build-std, like
 # scripts/windows-tier.sh:
-#   - Linux: x86_64-unknown-linux-musl, linked by musl-gcc through scripts/musl/link.sh
+#   - Linux: x86_64-unknown-linux-musl, linked by musl-gcc through scripts/musl/static-gcc
 #     into a truly static executable (see that file and scripts/musl/fprintf_chk.c).
 #   - Windows: x86_64-pc-windows-gnu with mingw-w64 (MSVC's libraries cannot be had here),
 #     the C runtime and winpthread linked in statically, so the .exe needs only DLLs that
@@ -137,7 +137,7 @@ build_musl() {
   mkdir -p "$tools"
   musl-gcc -O2 -Wall -Werror -c -o "$tools/fprintf_chk.o" scripts/musl/fprintf_chk.c
   MUSL_SHIM_OBJ=$tools/fprintf_chk.o \
-    CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=$ROOT/scripts/musl/link.sh \
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=$ROOT/scripts/musl/static-gcc \
     CC_x86_64_unknown_linux_musl=musl-gcc \
     CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C link-self-contained=no -C target-feature=+crt-static -L /usr/lib/llvm-14/lib" \
     "${DEB_CARGO[@]}" build --locked --profile dist -Z build-std=std,panic_abort \

@@ -4,7 +4,7 @@
  * glibc's checked fprintf; musl has none. This forwards to plain vfprintf (the check
  * only guards %n in writable formats, which libunwind's debug messages never use).
  *
- * Built with musl-gcc and linked in by scripts/musl/link.sh; see
+ * Built with musl-gcc and linked in by scripts/musl/static-gcc; see
  * the "static Linux binary" part of scripts/dist.sh.
  */
 #include <stdarg.h>
