@@ -99,7 +99,9 @@ CLEANUP=()
 on_exit() {
   local rc=$? c
   rm -f "$TIMES_FILE"
-  for c in "${CLEANUP[@]}"; do eval "$c" || true; done
+  # Last in, first out: the Wine server must be stopped before its prefix is deleted (it
+  # is found through the prefix; a deleted one leaves it running).
+  for ((c = ${#CLEANUP[@]} - 1; c >= 0; c--)); do eval "${CLEANUP[c]}" || true; done
   if ((rc != 0)); then
     printf '\ndist: FAILED (exit %d) in step: %s\n' "$rc" "${CURRENT_STEP:-setup}" >&2
   fi
