@@ -30,6 +30,13 @@ pub fn version() -> &'static str {
     env!("M365MON_VERSION")
 }
 
+/// What `--version` prints: the version, the commit ("unknown commit" when built from a
+/// tarball without `.git`) and the target, e.g. `0.1.0 (commit 261ff7c109,
+/// x86_64-unknown-linux-musl)` — which of the downloads a technician carried matters.
+pub fn long_version() -> &'static str {
+    env!("M365MON_LONG_VERSION")
+}
+
 /// `print!` for command output: a closed pipe (`m365mon remediation list | head`) ends the
 /// output quietly instead of panicking as `print!` does. Other write errors are ignored
 /// the same way: there is nowhere left to report them.

@@ -40,7 +40,7 @@ use crate::checks::Instance;
 /// and prints a report; `m365mon lab serve` runs the built-in imitation of the Microsoft
 /// 365 endpoints for rehearsals and tests.
 #[derive(Debug, Parser)]
-#[command(name = "m365mon", version = crate::version(), propagate_version = true, max_term_width = 100)]
+#[command(name = "m365mon", version = crate::long_version(), propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// The live monitor's options: it runs when no command is given.
     #[command(flatten)]
