@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::export;
 use super::theme::Theme;
+use crate::diagnosis::remediation::{self, Command, Remediation, Shell};
 use crate::engine::{MonitorCommand, Snapshot};
 use crate::model::{CheckKind, CheckResult, Status};
 
@@ -22,6 +23,29 @@ const DEFAULT_PAGE: usize = 10;
 const STATUS_SECS: i64 = 8;
 /// How long the export paths stay up: long enough to copy them.
 const EXPORT_STATUS_SECS: i64 = 120;
+
+/// Sort key of a row: failing, then warning, then everything else.
+fn severity_rank(s: Status) -> u8 {
+    match s {
+        Status::Fail => 0,
+        Status::Warn => 1,
+        _ => 2,
+    }
+}
+
+/// A remediation's commands with those for the running OS first (PowerShell and cmd on
+/// Windows, sh elsewhere), each group in the entry's order.
+pub fn commands_for_this_os(r: &'static Remediation) -> Vec<&'static Command> {
+    let mut out: Vec<&'static Command> = r.commands.iter().collect();
+    out.sort_by_key(|c| {
+        let native = match c.shell {
+            Shell::Cmd | Shell::PowerShell => cfg!(windows),
+            Shell::Sh => !cfg!(windows),
+        };
+        u8::from(!native)
+    });
+    out
+}
 
 /// What the loop does after a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +200,8 @@ pub struct App {
     /// presses toggle twice.
     pause_wanted: Option<bool>,
     outbox: Vec<MonitorCommand>,
+    /// Text a copy key asked for, for the loop to hand to the terminal (OSC 52).
+    clipboard: Option<String>,
     pub metrics: ViewMetrics,
 }
 
@@ -213,6 +239,7 @@ impl App {
             monitor_stopped: false,
             pause_wanted: None,
             outbox: Vec::new(),
+            clipboard: None,
             metrics: ViewMetrics::default(),
         }
     }
@@ -224,6 +251,11 @@ impl App {
     /// Commands queued for the engine since the last call.
     pub fn take_commands(&mut self) -> Vec<MonitorCommand> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Text to put on the clipboard since the last call (a copy key was pressed).
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
     }
 
     /// A new snapshot from the engine. The selection follows its check by id.
@@ -268,13 +300,41 @@ impl App {
         !self.failing_only || matches!(c.status, Status::Fail | Status::Warn)
     }
 
-    /// The rows of one pane, after the failing-only filter.
+    /// The rows of one pane, after the failing-only filter: failing checks first, then
+    /// warnings, then the rest, each group in catalog order (a stable sort), so a failure
+    /// late in a long list is on screen without scrolling.
     pub fn pane_rows(&self, pane: Pane) -> Vec<&CheckResult> {
-        self.snapshot
+        let mut rows: Vec<&CheckResult> = self
+            .snapshot
             .checks
             .iter()
             .filter(|c| c.kind == pane.kind() && self.shown(c))
-            .collect()
+            .collect();
+        rows.sort_by_key(|c| severity_rank(c.status));
+        rows
+    }
+
+    /// The remediation entry the panel is about: the selected failing check's (through
+    /// its finding), or the top finding's while nothing is selected.
+    pub fn panel_remediation(&self) -> Option<&'static Remediation> {
+        match self.selected_check() {
+            Some(c) if matches!(c.status, Status::Fail | Status::Warn) => {
+                match self.snapshot.finding_for(&c.id) {
+                    Some(f) => Some(f.remediation()),
+                    None => c.remediation.as_deref().and_then(remediation::get),
+                }
+            }
+            Some(_) => None,
+            None => self.snapshot.findings.first().map(|f| f.remediation()),
+        }
+    }
+
+    /// The panel's commands in the order shown and numbered for the copy keys: those for
+    /// the OS the monitor runs on first.
+    pub fn panel_commands(&self) -> Vec<&'static Command> {
+        self.panel_remediation()
+            .map(commands_for_this_os)
+            .unwrap_or_default()
     }
 
     /// Every visible check in screen order: the selection moves through this list, so
@@ -405,7 +465,28 @@ impl App {
             KeyCode::Char(':') => self.start_code(),
             KeyCode::Char('e') => self.export(),
             KeyCode::Char('t') => self.next_theme(),
+            KeyCode::Char(d @ '1'..='9') => self.copy_command(usize::from(d as u8 - b'1')),
             _ => {}
+        }
+    }
+
+    /// Digit `n`: the panel's `n`th command goes to the clipboard. Through the terminal
+    /// (OSC 52), so it works over SSH and inside tmux where no local clipboard is near.
+    fn copy_command(&mut self, index: usize) {
+        let commands = self.panel_commands();
+        match commands.get(index) {
+            Some(c) => {
+                let text = c.text.to_string();
+                let label = c.label;
+                self.clipboard = Some(text);
+                self.info(format!("Copied command {}: {label}", index + 1));
+            }
+            None if commands.is_empty() => self.info("The panel shows no command to copy."),
+            None => self.info(format!(
+                "No command {}: the panel shows {}.",
+                index + 1,
+                commands.len()
+            )),
         }
     }
 

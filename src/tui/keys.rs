@@ -119,6 +119,14 @@ pub const BINDINGS: &[Binding] = &[
         "explain a sign-in or activation error code (type it, e.g. 0xCAA82EE2, then Enter)",
         false,
     ),
+    b(
+        "copy",
+        "1-9",
+        "1-9",
+        "copy",
+        "copy the remediation panel's numbered command to the clipboard (through the terminal, so over SSH and in tmux too)",
+        false,
+    ),
     b("theme", "t", "t", "theme", "switch to the next theme", false),
     b("help", "?", "?", "help", "show or hide this help", false),
     b(

@@ -68,6 +68,64 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
     offset_cell.set(state.offset());
 }
 
+/// A pane with nothing to say, on one line: "This machine: 16 checks are Windows-only —
+/// skipped on Linux", "Network: 7 pass, 1 skipped". Selecting one of its checks (j/k
+/// walks into it) opens it again.
+pub fn render_collapsed(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
+    let theme = app.theme();
+    let all: Vec<&CheckResult> = app
+        .snapshot
+        .checks
+        .iter()
+        .filter(|c| c.kind == pane.kind())
+        .collect();
+    let worst = all.iter().map(|c| c.status).max().unwrap_or(Status::Skip);
+    let line = Line::from(vec![
+        Span::raw(" "),
+        glyphs::light(theme, worst),
+        Span::styled(format!(" {}: ", pane.title()), theme.title()),
+        Span::styled(collapsed_text(app, &all), theme.dim()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn collapsed_text(app: &App, all: &[&CheckResult]) -> String {
+    let count = |s: Status| all.iter().filter(|c| c.status == s).count();
+    let plural = |n: usize| if n == 1 { "check" } else { "checks" };
+    let (pass, skip) = (count(Status::Pass), count(Status::Skip));
+    if pass == 0 && skip == all.len() {
+        let windows = all
+            .iter()
+            .filter(|c| c.summary.starts_with("Windows only"))
+            .count();
+        let mac = all.iter().filter(|c| c.summary.starts_with("macOS only")).count();
+        let os = app
+            .snapshot
+            .host
+            .os
+            .split_whitespace()
+            .next()
+            .unwrap_or("this OS");
+        let mut parts = Vec::new();
+        if windows > 0 {
+            parts.push(format!("{windows} Windows-only"));
+        }
+        if mac > 0 {
+            parts.push(format!("{mac} macOS-only"));
+        }
+        let other = skip - windows - mac;
+        if other > 0 {
+            parts.push(format!("{other} not applicable"));
+        }
+        return format!("{skip} {} skipped on {os} ({})", plural(skip), parts.join(", "));
+    }
+    let mut text = format!("all {pass} {} pass", plural(pass));
+    if skip > 0 {
+        text.push_str(&format!(", {skip} skipped"));
+    }
+    text
+}
+
 fn empty_message(app: &App, pane: Pane) -> Line<'static> {
     let theme = app.theme();
     if app.snapshot.sweeps == 0 && app.snapshot.checks.is_empty() {
