@@ -311,9 +311,11 @@ fn at_80x24_the_failing_host_and_the_first_step_show_with_no_keypress() {
         .take(5)
         .collect::<Vec<_>>()
         .join(" ");
-    let s = tmux.wait_for("the failing row and the first step", Duration::from_secs(20), |s| {
-        row_light(s, &last) == Some('x') && s.contains(&format!(" 1. {step}"))
-    });
+    let s = tmux.wait_for(
+        "the failing row and the first step",
+        Duration::from_secs(20),
+        |s| row_light(s, &last) == Some('x') && s.contains(&format!(" 1. {step}")),
+    );
     assert!(s.contains("Endpoints are blocked"), "{s}");
 
     // The first command, copied with its digit, arrives in tmux's buffer.

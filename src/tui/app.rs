@@ -24,6 +24,16 @@ const STATUS_SECS: i64 = 8;
 /// How long the export paths stay up: long enough to copy them.
 const EXPORT_STATUS_SECS: i64 = 120;
 
+/// Longest search accepted.
+const SEARCH_MAX: usize = 80;
+
+/// Whether a check matches a (lower-case) search: its id (host and path), target URL,
+/// summary or status word.
+fn matches_search(c: &CheckResult, needle: &str) -> bool {
+    let has = |s: &str| s.to_lowercase().contains(needle);
+    has(&c.id) || has(&c.target) || has(&c.summary) || c.status.as_str() == needle
+}
+
 /// Sort key of a row: failing, then warning, then everything else.
 fn severity_rank(s: Status) -> u8 {
     match s {
@@ -184,6 +194,11 @@ pub struct App {
     pub marker_input: Option<String>,
     /// The error code being typed after `:`, while the footer is a text input.
     pub code_input: Option<String>,
+    /// The search being typed after `/`; the rows filter as it is typed.
+    pub search_input: Option<String>,
+    /// The search in effect: rows whose id, target, summary or status contain it
+    /// (case-insensitive). Kept after Enter, cleared by Esc.
+    pub search: Option<String>,
     pub status_line: Option<StatusLine>,
     /// The clock the screen shows ages against; the loop ticks it once a second.
     pub now: DateTime<Utc>,
@@ -228,6 +243,8 @@ impl App {
             overlay: Overlay::None,
             marker_input: None,
             code_input: None,
+            search_input: None,
+            search: None,
             status_line: None,
             now: Utc::now(),
             time: LocalTime::System,
@@ -297,7 +314,11 @@ impl App {
     }
 
     fn shown(&self, c: &CheckResult) -> bool {
-        !self.failing_only || matches!(c.status, Status::Fail | Status::Warn)
+        (!self.failing_only || matches!(c.status, Status::Fail | Status::Warn))
+            && self
+                .search
+                .as_deref()
+                .is_none_or(|needle| matches_search(c, needle))
     }
 
     /// The rows of one pane, after the failing-only filter: failing checks first, then
@@ -390,6 +411,10 @@ impl App {
             self.on_code_key(key);
             return Flow::Continue;
         }
+        if self.search_input.is_some() {
+            self.on_search_key(key);
+            return Flow::Continue;
+        }
         if key.code == KeyCode::Char('q') {
             return Flow::Quit;
         }
@@ -463,6 +488,7 @@ impl App {
             KeyCode::Char('f') => self.toggle_failing_only(),
             KeyCode::Char('m') => self.start_marker(),
             KeyCode::Char(':') => self.start_code(),
+            KeyCode::Char('/') => self.start_search(),
             KeyCode::Char('e') => self.export(),
             KeyCode::Char('t') => self.next_theme(),
             KeyCode::Char(d @ '1'..='9') => self.copy_command(usize::from(d as u8 - b'1')),
@@ -522,6 +548,43 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// `/`: type a search; the panes filter at each key. Enter keeps it, Esc clears it.
+    fn start_search(&mut self) {
+        self.status_line = None;
+        self.search_input = Some(self.search.clone().unwrap_or_default());
+    }
+
+    fn on_search_key(&mut self, key: KeyEvent) {
+        let Some(text) = self.search_input.as_mut() else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.search_input = None;
+                self.search = None;
+            }
+            KeyCode::Enter => {
+                self.search_input = None;
+                let shown = self.visible_checks().len();
+                if let Some(needle) = &self.search {
+                    self.info(format!(
+                        "{shown} check(s) match \"{needle}\"; / changes it, / then Esc clears it."
+                    ));
+                }
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() && text.chars().count() < SEARCH_MAX => text.push(c),
+            _ => return,
+        }
+        if let Some(text) = &self.search_input {
+            let needle = text.trim().to_lowercase();
+            self.search = (!needle.is_empty()).then_some(needle);
+        }
+        self.keep_selection_visible();
     }
 
     fn start_code(&mut self) {

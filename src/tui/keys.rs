@@ -96,6 +96,14 @@ pub const BINDINGS: &[Binding] = &[
         false,
     ),
     b(
+        "search",
+        "/",
+        "/",
+        "search",
+        "search the checks by host, URL, summary or status (rows filter as you type; Enter keeps, Esc clears)",
+        false,
+    ),
+    b(
         "marker",
         "m",
         "m",

@@ -38,6 +38,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
     if app.failing_only {
         title.push(Span::styled("[failing only] ", theme.accent()));
     }
+    if let Some(needle) = &app.search {
+        title.push(Span::styled(
+            format!("[/{needle}: {} of {}] ", rows.len(), all.clone().count()),
+            theme.accent(),
+        ));
+    }
     let block = Block::bordered()
         .title(Line::from(title))
         .border_style(theme.border(app.focus == Focus::Checks));
@@ -140,7 +146,11 @@ fn empty_message(app: &App, pane: Pane) -> Line<'static> {
         .iter()
         .filter(|c| c.kind == pane.kind())
         .count();
-    if app.failing_only && total > 0 {
+    if let (Some(needle), true) = (&app.search, total > 0) {
+        Line::from(format!(
+            "Nothing among {total} matches \"{needle}\" (/ then Esc clears)."
+        ))
+    } else if app.failing_only && total > 0 {
         Line::from(format!("Nothing failing among {total} (f shows all)."))
     } else {
         Line::from("No checks of this kind in the catalog.")

@@ -505,3 +505,50 @@ fn extreme_sizes_never_panic() {
         }
     }
 }
+
+#[test]
+fn slash_searches_the_big_catalog_as_you_type_enter_keeps_esc_clears() {
+    let mut app = fixtures::app(fixtures::big_catalog(), Theme::monochrome());
+    keys(&mut app, &[KeyCode::Char('/')]);
+    let typed: Vec<KeyCode> = "SKYPE-2".chars().map(KeyCode::Char).collect();
+    keys(&mut app, &typed);
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("Search: SKYPE-2"), "{s}");
+    // skype hosts are every 4th of 295 made-up ones, numbered i % 4 == 2: 202..=294 start
+    // with "skype-2".
+    let expected = app
+        .snapshot
+        .checks
+        .iter()
+        .filter(|c| c.id.contains("skype-2"))
+        .count();
+    assert!(expected > 5);
+    assert!(s.contains(&format!("[/skype-2: {expected} of 315]")), "{s}");
+    assert!(!s.contains("officecdn.microsoft.com"), "{s}");
+    keys(&mut app, &[KeyCode::Enter]);
+    assert_eq!(app.search.as_deref(), Some("skype-2"));
+    assert_eq!(app.search_input, None);
+    assert_eq!(app.visible_checks().len(), expected);
+    // Status words match too: "fail" finds the one refused endpoint.
+    keys(&mut app, &[KeyCode::Char('/')]);
+    keys(&mut app, &[KeyCode::Backspace; 7]);
+    keys(&mut app, &"fail".chars().map(KeyCode::Char).collect::<Vec<_>>());
+    assert_eq!(app.visible_checks().len(), 1, "{:?}", app.search);
+    keys(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.search, None);
+    assert_eq!(app.visible_checks().len(), app.snapshot.checks.len());
+}
+
+#[test]
+fn scrolling_a_315_row_catalog_keeps_the_selection_on_screen() {
+    let mut app = fixtures::app(fixtures::big_catalog(), Theme::monochrome());
+    for code in [KeyCode::Down, KeyCode::PageDown, KeyCode::PageDown, KeyCode::Down] {
+        keys(&mut app, &[code]);
+        let s = screen(&app, 80, 24);
+        let name = super::words::check_name(app.selected.as_deref().unwrap()).to_string();
+        assert!(s.contains(&name[..20.min(name.len())]), "{name} off screen: {s}");
+    }
+    keys(&mut app, &[KeyCode::End]);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("mac-office-location"), "the last check: {s}");
+}
