@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 use super::words;
+use crate::engine::HistoryPoint;
 use crate::model::{CheckResult, StageName, Status};
 use crate::tui::app::{App, Focus, Pane};
 use crate::tui::glyphs;
@@ -160,6 +161,8 @@ fn empty_message(app: &App, pane: Pane) -> Line<'static> {
 /// Width of everything but the name and history columns: light, DNS, TCP, TLS, HTTP,
 /// latency, since, and one space between those eight columns.
 const FIXED: u16 = 1 + 3 + 3 + 3 + 4 + LATENCY + SINCE + 7;
+/// The loss and jitter columns with their spaces, shown once the history strip is whole.
+const STATS: u16 = 5 + 1 + 7 + 1;
 /// Names up to this long get their full width before the history strip gets any.
 const NAME_WANTED: u16 = 36;
 
@@ -182,12 +185,19 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
         .map(|c| words::check_name(&c.id).chars().count())
         .max()
         .unwrap_or(0);
-    let history_cols = history_width(width, longest.min(usize::from(NAME_WANTED)) as u16);
-    let name_width =
-        usize::from(width.saturating_sub(FIXED + if history_cols > 0 { history_cols + 1 } else { 0 }));
+    let longest = longest.min(usize::from(NAME_WANTED)) as u16;
+    let history_cols = history_width(width, longest);
+    let stats = history_cols == HISTORY as u16
+        && width >= FIXED + longest.max(NAME_MIN) + 1 + history_cols + 1 + STATS;
+    let name_width = usize::from(width.saturating_sub(
+        FIXED + if history_cols > 0 { history_cols + 1 } else { 0 } + if stats { STATS } else { 0 },
+    ));
     let mut header = vec!["", "Endpoint", "DNS", "TCP", "TLS", "HTTP", "Latency"];
     if history_cols > 0 {
         header.push("History");
+    }
+    if stats {
+        header.extend([" Loss", " Jitter"]);
     }
     header.push("Since");
     let header = Row::new(header.into_iter().map(Cell::from)).style(theme.dim());
@@ -210,6 +220,11 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
         if history_cols > 0 {
             cells.push(Cell::from(history(app, c, usize::from(history_cols))));
         }
+        if stats {
+            let (loss, jitter) = loss_and_jitter(app, c);
+            cells.push(Cell::from(Line::from(loss).right_aligned()));
+            cells.push(Cell::from(Line::from(jitter).right_aligned()));
+        }
         cells.push(Cell::from(since(app, c)));
         Row::new(cells)
     });
@@ -225,6 +240,9 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
     ];
     if history_cols > 0 {
         widths.push(Constraint::Length(history_cols));
+    }
+    if stats {
+        widths.extend([Constraint::Length(5), Constraint::Length(7)]);
     }
     widths.push(Constraint::Length(SINCE));
     Table::new(body, widths).header(header).column_spacing(1)
@@ -258,20 +276,63 @@ fn summary_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> 
     Table::new(body, widths).column_spacing(1)
 }
 
-/// The last results as lights, newest on the right.
+/// The last results, newest on the right: a failure, warning or skip as its light; a pass
+/// as a bar of its latency (`▁` the fastest in view to `█` the slowest), so a slowing
+/// endpoint shows before it turns yellow. The monochrome theme (`NO_COLOR`) keeps `+`:
+/// not every console font has the block characters.
 fn history(app: &App, c: &CheckResult, width: usize) -> Line<'static> {
+    const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
     let theme = app.theme();
-    let points = app.snapshot.history.get(&c.id);
-    let recent: Vec<Status> = points
-        .map(|h| h.iter().rev().take(width).rev().map(|p| p.status).collect())
+    let ascii = theme.name == "monochrome";
+    let recent: Vec<HistoryPoint> = app
+        .snapshot
+        .history
+        .get(&c.id)
+        .map(|h| h.iter().rev().take(width).rev().copied().collect())
         .unwrap_or_default();
+    let passing = recent.iter().filter(|p| p.status == Status::Pass).map(|p| p.ms);
+    let low = passing.clone().fold(f64::INFINITY, f64::min);
+    let high = passing.fold(0.0, f64::max);
     let mut spans = vec![Span::raw(" ".repeat(width - recent.len()))];
-    spans.extend(
-        recent
-            .into_iter()
-            .map(|s| glyphs::light(theme, s).style(strip_bold(theme.status(s)))),
-    );
+    spans.extend(recent.into_iter().map(|p| {
+        let style = strip_bold(theme.status(p.status));
+        if p.status != Status::Pass || ascii {
+            return glyphs::light(theme, p.status).style(style);
+        }
+        let level = if high - low >= 1.0 {
+            (((p.ms - low) / (high - low)) * 7.0).round().clamp(0.0, 7.0) as usize
+        } else {
+            0
+        };
+        Span::styled(BARS[level], style)
+    }));
     Line::from(spans)
+}
+
+/// Over the history kept: the share of sweeps that failed, and the jitter (mean change
+/// of latency between consecutive passing sweeps).
+fn loss_and_jitter(app: &App, c: &CheckResult) -> (String, String) {
+    let Some(h) = app.snapshot.history.get(&c.id) else {
+        return (String::new(), String::new());
+    };
+    let counted: Vec<&HistoryPoint> = h.iter().filter(|p| p.status != Status::Skip).collect();
+    if counted.is_empty() {
+        return (String::new(), String::new());
+    }
+    let failed = counted.iter().filter(|p| p.status == Status::Fail).count();
+    let loss = format!("{:.0}%", 100.0 * failed as f64 / counted.len() as f64);
+    let ms: Vec<f64> = counted
+        .iter()
+        .filter(|p| p.status == Status::Pass)
+        .map(|p| p.ms)
+        .collect();
+    let jitter = if ms.len() < 2 {
+        "-".to_string()
+    } else {
+        let sum: f64 = ms.windows(2).map(|w| (w[1] - w[0]).abs()).sum();
+        words::latency(sum / (ms.len() - 1) as f64)
+    };
+    (loss, jitter)
 }
 
 /// History glyphs are many; bold on all of them would shout.

@@ -23,7 +23,13 @@
 //! +--------------------------------------------------------------------------+
 //! ```
 //!
-//! Narrower terminals stack the same regions: checks, remediation, events. Below
+//! Narrower terminals stack the same regions: checks, remediation, events.
+//!
+//! Regions get rows by what they have to say (see [`split_body`]): failing rows sort
+//! first, a pane of skipped checks is one line, passing panes fold to one line and the
+//! events pane to its newest line when space is short, and stacked, the remediation panel
+//! always keeps its title and first step. So at 80x24 a failing row and the first thing
+//! to do are on screen with no key pressed. Below
 //! [`MIN_WIDTH`] x [`MIN_HEIGHT`] a centred notice replaces everything. The help and
 //! detail views are drawn over the main screen.
 

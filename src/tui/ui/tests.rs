@@ -552,3 +552,45 @@ fn scrolling_a_315_row_catalog_keeps_the_selection_on_screen() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("mac-office-location"), "the last check: {s}");
 }
+
+#[test]
+fn history_is_a_latency_sparkline_with_loss_and_jitter_when_wide_and_ascii_in_monochrome() {
+    use crate::engine::HistoryPoint;
+    use crate::model::Status;
+    let mut snapshot = fixtures::lab_healthy();
+    let id = "endpoint:officecdn.microsoft.com".to_string();
+    // 8 passes climbing from 10 to 80 ms, then 2 failures: loss 20 %, jitter 10 ms.
+    let mut points: std::collections::VecDeque<HistoryPoint> = (1..=8)
+        .map(|i| HistoryPoint {
+            status: Status::Pass,
+            ms: f64::from(i) * 10.0,
+        })
+        .collect();
+    points.extend(
+        [HistoryPoint {
+            status: Status::Fail,
+            ms: 3000.0,
+        }; 2],
+    );
+    snapshot.history.insert(id, points);
+    let app = fixtures::app(snapshot.clone(), Theme::default());
+    let s = screen(&app, 200, 60);
+    let row = s
+        .lines()
+        .find(|l| l.contains("│+ officecdn.microsoft.com"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("▁▂▃▄▅▆▇█xx"), "{row}");
+    assert!(s.contains(" Loss  Jitter"), "{s}");
+    assert!(row.contains("20%") && row.contains("10 ms"), "{row}");
+    // Narrow: no loss or jitter column.
+    assert!(!screen(&app, 100, 30).contains("Jitter"));
+    // Monochrome keeps ASCII shapes.
+    let mono = fixtures::app(snapshot, Theme::monochrome());
+    let s = screen(&mono, 200, 60);
+    let row = s
+        .lines()
+        .find(|l| l.contains("│+ officecdn.microsoft.com"))
+        .unwrap();
+    assert!(row.contains("++++++++xx"), "{row}");
+    assert!(!s.contains('█'), "{s}");
+}
