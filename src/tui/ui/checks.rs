@@ -2,6 +2,8 @@
 //! per probe stage, the latest latency, the recent history (so flapping shows) and how
 //! long the current status has lasted; network and host rows carry their summary.
 
+use std::ops::Range;
+
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -65,14 +67,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
     // the pane grew back); the table then moves the offset to keep the selection shown.
     let header_rows = usize::from(pane == Pane::Endpoints);
     let fits = usize::from(inner.height).saturating_sub(header_rows);
-    let offset = offset_cell.get().min(rows.len().saturating_sub(fits));
-    let mut state = TableState::default().with_offset(offset).with_selected(selected);
+    let mut offset = offset_cell.get().min(rows.len().saturating_sub(fits));
+    // Scroll just enough to keep the selection shown (as the table itself would).
+    if let Some(sel) = selected {
+        if sel < offset {
+            offset = sel;
+        } else if fits > 0 && sel >= offset + fits {
+            offset = sel + 1 - fits;
+        }
+    }
+    // Only the rows on screen are built: the cost of a frame follows the screen, not
+    // the catalog (2,000 endpoints draw as cheaply as 20).
+    let window = offset..(offset + fits).min(rows.len());
+    let mut state = TableState::default().with_selected(selected.map(|s| s - offset));
     let table = match pane {
-        Pane::Endpoints => endpoint_table(app, &rows, inner.width),
-        Pane::Network | Pane::Host => summary_table(app, &rows, inner.width),
+        Pane::Endpoints => endpoint_table(app, &rows, window, inner.width),
+        Pane::Network | Pane::Host => summary_table(app, &rows, window, inner.width),
     };
     frame.render_stateful_widget(table.row_highlight_style(theme.selected()), inner, &mut state);
-    offset_cell.set(state.offset());
+    offset_cell.set(offset);
 }
 
 /// A pane with nothing to say, on one line: "This machine: 16 checks are Windows-only —
@@ -178,7 +191,9 @@ fn history_width(width: u16, longest_name: u16) -> u16 {
     }
 }
 
-fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> {
+/// The table of `rows[window]`; column widths follow all of `rows`, so they stay put
+/// while the list scrolls.
+fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], window: Range<usize>, width: u16) -> Table<'a> {
     let theme = app.theme();
     let longest = rows
         .iter()
@@ -202,7 +217,7 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
     header.push("Since");
     let header = Row::new(header.into_iter().map(Cell::from)).style(theme.dim());
 
-    let body = rows.iter().map(|c| {
+    let body = rows[window].iter().map(|c| {
         let mut cells = vec![
             Cell::from(glyphs::light(theme, c.status)),
             Cell::from(words::fit_name(words::check_name(&c.id), name_width)),
@@ -248,7 +263,7 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a>
     Table::new(body, widths).header(header).column_spacing(1)
 }
 
-fn summary_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> {
+fn summary_table<'a>(app: &App, rows: &[&CheckResult], window: Range<usize>, width: u16) -> Table<'a> {
     let theme = app.theme();
     let longest = rows
         .iter()
@@ -256,7 +271,7 @@ fn summary_table<'a>(app: &App, rows: &[&CheckResult], width: u16) -> Table<'a> 
         .max()
         .unwrap_or(0);
     let name_width = (longest as u16).clamp(6, (width / 3).max(6));
-    let body = rows.iter().map(|c| {
+    let body = rows[window].iter().map(|c| {
         Row::new(vec![
             Cell::from(glyphs::light(theme, c.status)),
             Cell::from(words::fit_name(
