@@ -384,6 +384,11 @@ pub struct CheckResult {
     /// as they are; reports replace them.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub private: Vec<PrivateName>,
+    /// Where an endpoint belongs in a long catalog (Microsoft's service area or category,
+    /// or for the built-in list its purpose: sign-in, activation, certificates), so the
+    /// screen can group hundreds of rows; `None` for other checks.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub group: Option<String>,
     pub checked_at: DateTime<Utc>,
 }
 
@@ -411,6 +416,7 @@ impl CheckResult {
             facts: Vec::new(),
             remediation: None,
             private: Vec::new(),
+            group: None,
             checked_at: Utc::now(),
         }
     }

@@ -24,6 +24,33 @@ const STATUS_SECS: i64 = 8;
 /// How long the export paths stay up: long enough to copy them.
 const EXPORT_STATUS_SECS: i64 = 120;
 
+/// More endpoint rows than this and grouping folds the healthy groups.
+pub const FOLD_OVER: usize = 40;
+
+/// How the endpoints pane groups its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Off,
+    /// Grouped; in a long list, groups with nothing failing show their header only.
+    Folded,
+    /// Grouped, every group open.
+    Open,
+}
+
+/// One group of endpoints as the pane shows it.
+#[derive(Debug)]
+pub struct Group<'a> {
+    pub name: String,
+    /// The worst status in the group: its light.
+    pub worst: Status,
+    /// Fail, warn, pass and skip counts.
+    pub counts: [usize; 4],
+    /// The rows it shows, failing first.
+    pub rows: Vec<&'a CheckResult>,
+    /// Rows folded away (passing ones, in a long folded list).
+    pub folded: usize,
+}
+
 /// Longest search accepted.
 const SEARCH_MAX: usize = 80;
 
@@ -189,6 +216,8 @@ pub struct App {
     /// then the remediation panel shows the top finding.
     pub selected: Option<String>,
     pub failing_only: bool,
+    /// How the endpoints pane groups its rows (`g` cycles).
+    pub grouping: Grouping,
     pub overlay: Overlay,
     /// The marker being typed, while the footer is a text input.
     pub marker_input: Option<String>,
@@ -240,6 +269,7 @@ impl App {
             focus: Focus::Checks,
             selected: None,
             failing_only: false,
+            grouping: Grouping::Off,
             overlay: Overlay::None,
             marker_input: None,
             code_input: None,
@@ -325,6 +355,9 @@ impl App {
     /// warnings, then the rest, each group in catalog order (a stable sort), so a failure
     /// late in a long list is on screen without scrolling.
     pub fn pane_rows(&self, pane: Pane) -> Vec<&CheckResult> {
+        if pane == Pane::Endpoints && self.grouping != Grouping::Off {
+            return self.endpoint_groups().into_iter().flat_map(|g| g.rows).collect();
+        }
         let mut rows: Vec<&CheckResult> = self
             .snapshot
             .checks
@@ -333,6 +366,58 @@ impl App {
             .collect();
         rows.sort_by_key(|c| severity_rank(c.status));
         rows
+    }
+
+    /// The endpoints by group (after the filters), groups with failures first, then in
+    /// catalog order; in each, failing rows first. With [`Grouping::Folded`] and more than
+    /// [`FOLD_OVER`] rows, the groups are folded: a header each, and only the rows that
+    /// fail or warn under it, so hundreds of endpoints fit on a screen with every problem.
+    pub fn endpoint_groups(&self) -> Vec<Group<'_>> {
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        let mut count = 0;
+        for c in self
+            .snapshot
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::Endpoint && self.shown(c))
+        {
+            count += 1;
+            let name = c.group.as_deref().unwrap_or("Other");
+            let i = match groups.iter().position(|g| g.name == name) {
+                Some(i) => i,
+                None => {
+                    groups.push(Group {
+                        name: name.to_string(),
+                        worst: Status::Skip,
+                        counts: [0; 4],
+                        rows: Vec::new(),
+                        folded: 0,
+                    });
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[i];
+            g.worst = g.worst.max(c.status);
+            let slot = match c.status {
+                Status::Fail => 0,
+                Status::Warn => 1,
+                Status::Pass => 2,
+                Status::Skip => 3,
+            };
+            g.counts[slot] += 1;
+            g.rows.push(c);
+        }
+        let fold = self.grouping == Grouping::Folded && count > FOLD_OVER;
+        for g in &mut groups {
+            g.rows.sort_by_key(|c| severity_rank(c.status));
+            if fold {
+                let before = g.rows.len();
+                g.rows.retain(|c| matches!(c.status, Status::Fail | Status::Warn));
+                g.folded = before - g.rows.len();
+            }
+        }
+        groups.sort_by_key(|g| severity_rank(g.worst));
+        groups
     }
 
     /// The remediation entry the panel is about: the selected failing check's (through
@@ -489,6 +574,7 @@ impl App {
             KeyCode::Char('m') => self.start_marker(),
             KeyCode::Char(':') => self.start_code(),
             KeyCode::Char('/') => self.start_search(),
+            KeyCode::Char('g') => self.cycle_grouping(),
             KeyCode::Char('e') => self.export(),
             KeyCode::Char('t') => self.next_theme(),
             KeyCode::Char(d @ '1'..='9') => self.copy_command(usize::from(d as u8 - b'1')),
@@ -548,6 +634,24 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// `g`: no groups, then groups (healthy ones folded in a long list), then every group
+    /// open, then no groups again.
+    fn cycle_grouping(&mut self) {
+        self.grouping = match self.grouping {
+            Grouping::Off => Grouping::Folded,
+            Grouping::Folded => Grouping::Open,
+            Grouping::Open => Grouping::Off,
+        };
+        self.info(match self.grouping {
+            Grouping::Off => "Endpoints ungrouped.",
+            Grouping::Folded => {
+                "Endpoints grouped; in a long list the healthy groups are folded (g opens them)."
+            }
+            Grouping::Open => "Endpoints grouped, every group open (g ungroups).",
+        });
+        self.keep_selection_visible();
     }
 
     /// `/`: type a search; the panes filter at each key. Enter keeps it, Esc clears it.

@@ -445,6 +445,7 @@ fn lab_endpoint(e: &crate::catalog::Endpoint, i: usize) -> CheckResult {
         server: Some("m365mon-lab".into()),
         ..Default::default()
     });
+    c.group = Some(e.group());
     c.checked_at = last_sweep();
     c
 }
@@ -589,10 +590,12 @@ pub fn lab_intercepted() -> Snapshot {
 pub fn big_catalog() -> Snapshot {
     use crate::catalog::{Endpoint, Scheme};
     let mut endpoints = builtin_endpoints();
-    let areas = ["exchange", "sharepoint", "skype", "common"];
+    let areas = ["Exchange", "SharePoint", "Skype", "Common"];
     for i in 0..295 {
-        let host = format!("{}-{i:03}.svc.example.microsoft.com", areas[i % areas.len()]);
-        let e = Endpoint::new(&host, Scheme::Https, "/");
+        let area = areas[i % areas.len()];
+        let host = format!("{}-{i:03}.svc.example.microsoft.com", area.to_lowercase());
+        let mut e = Endpoint::new(&host, Scheme::Https, "/");
+        e.service_area = Some(area.into());
         endpoints.push(lab_endpoint(&e, 20 + i));
     }
     assert_eq!(endpoints.len(), 315);

@@ -104,6 +104,14 @@ pub const BINDINGS: &[Binding] = &[
         false,
     ),
     b(
+        "group",
+        "g",
+        "g",
+        "group",
+        "group the endpoints (by service area, category or purpose) with a light and counts per group; again: open every group; again: no groups",
+        false,
+    ),
+    b(
         "marker",
         "m",
         "m",

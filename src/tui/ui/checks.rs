@@ -2,8 +2,6 @@
 //! per probe stage, the latest latency, the recent history (so flapping shows) and how
 //! long the current status has lasted; network and host rows carry their summary.
 
-use std::ops::Range;
-
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -13,7 +11,7 @@ use ratatui::Frame;
 use super::words;
 use crate::engine::HistoryPoint;
 use crate::model::{CheckResult, StageName, Status};
-use crate::tui::app::{App, Focus, Pane};
+use crate::tui::app::{App, Focus, Grouping, Pane};
 use crate::tui::glyphs;
 
 /// History glyphs shown at most; the snapshot keeps more for the detail view.
@@ -58,16 +56,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
         return;
     }
 
+    let items = items(app, pane, &rows);
     let selected = app
         .selected
         .as_deref()
-        .and_then(|id| rows.iter().position(|c| c.id == id));
+        .and_then(|id| items.iter().position(|i| matches!(i, Item::Row(c) if c.id == id)));
     let offset_cell = &app.metrics.table_offset[pane.index()];
     // Never leave blank rows at the bottom while rows are scrolled away at the top (after
     // the pane grew back); the table then moves the offset to keep the selection shown.
     let header_rows = usize::from(pane == Pane::Endpoints);
     let fits = usize::from(inner.height).saturating_sub(header_rows);
-    let mut offset = offset_cell.get().min(rows.len().saturating_sub(fits));
+    let mut offset = offset_cell.get().min(items.len().saturating_sub(fits));
     // Scroll just enough to keep the selection shown (as the table itself would).
     if let Some(sel) = selected {
         if sel < offset {
@@ -78,14 +77,68 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, pane: Pane) {
     }
     // Only the rows on screen are built: the cost of a frame follows the screen, not
     // the catalog (2,000 endpoints draw as cheaply as 20).
-    let window = offset..(offset + fits).min(rows.len());
+    let window = offset..(offset + fits).min(items.len());
     let mut state = TableState::default().with_selected(selected.map(|s| s - offset));
     let table = match pane {
-        Pane::Endpoints => endpoint_table(app, &rows, window, inner.width),
-        Pane::Network | Pane::Host => summary_table(app, &rows, window, inner.width),
+        Pane::Endpoints => endpoint_table(app, &rows, &items[window], inner.width),
+        Pane::Network | Pane::Host => summary_table(app, &rows, &items[window], inner.width),
     };
     frame.render_stateful_widget(table.row_highlight_style(theme.selected()), inner, &mut state);
     offset_cell.set(offset);
+}
+
+/// One line of a check pane: a group's header (grouped endpoints) or a check.
+enum Item<'a> {
+    Header {
+        name: String,
+        worst: Status,
+        counts: [usize; 4],
+        folded: usize,
+    },
+    Row(&'a CheckResult),
+}
+
+/// The lines of a pane: its rows, under their group headers when the endpoints are
+/// grouped (a folded group is its header alone).
+fn items<'a>(app: &'a App, pane: Pane, rows: &[&'a CheckResult]) -> Vec<Item<'a>> {
+    if pane != Pane::Endpoints || app.grouping == Grouping::Off {
+        return rows.iter().map(|c| Item::Row(c)).collect();
+    }
+    let mut out = Vec::new();
+    for g in app.endpoint_groups() {
+        out.push(Item::Header {
+            name: g.name,
+            worst: g.worst,
+            counts: g.counts,
+            folded: g.folded,
+        });
+        out.extend(g.rows.into_iter().map(Item::Row));
+    }
+    out
+}
+
+/// `> Exchange  x 1 fail + 73 pass  (73 folded)`: `>` folded (g opens), `v` open.
+fn header_line(app: &App, name: &str, counts: [usize; 4], folded: usize) -> Line<'static> {
+    let theme = app.theme();
+    let mut spans = vec![Span::styled(
+        format!("{} {name} ", if folded > 0 { ">" } else { "v" }),
+        theme.title(),
+    )];
+    for (i, status) in [Status::Fail, Status::Warn, Status::Pass, Status::Skip]
+        .into_iter()
+        .enumerate()
+    {
+        if counts[i] > 0 {
+            spans.push(Span::styled(
+                format!(" {} {} {}", glyphs::glyph(status), counts[i], status),
+                theme.status(status),
+            ));
+        }
+    }
+    if folded > 0 {
+        spans.push(Span::styled(format!("  ({folded} folded)"), theme.dim()));
+    }
+    Line::from(spans)
 }
 
 /// A pane with nothing to say, on one line: "This machine: 16 checks are Windows-only —
@@ -193,7 +246,7 @@ fn history_width(width: u16, longest_name: u16) -> u16 {
 
 /// The table of `rows[window]`; column widths follow all of `rows`, so they stay put
 /// while the list scrolls.
-fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], window: Range<usize>, width: u16) -> Table<'a> {
+fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], window: &[Item<'_>], width: u16) -> Table<'a> {
     let theme = app.theme();
     let longest = rows
         .iter()
@@ -217,7 +270,21 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], window: Range<usize>, wi
     header.push("Since");
     let header = Row::new(header.into_iter().map(Cell::from)).style(theme.dim());
 
-    let body = rows[window].iter().map(|c| {
+    let body = window.iter().map(|item| {
+        let c = match item {
+            Item::Row(c) => *c,
+            Item::Header {
+                name,
+                worst,
+                counts,
+                folded,
+            } => {
+                return Row::new(vec![
+                    Cell::from(glyphs::light(theme, *worst)),
+                    Cell::from(header_line(app, name, *counts, *folded)),
+                ]);
+            }
+        };
         let mut cells = vec![
             Cell::from(glyphs::light(theme, c.status)),
             Cell::from(words::fit_name(words::check_name(&c.id), name_width)),
@@ -263,7 +330,7 @@ fn endpoint_table<'a>(app: &App, rows: &[&CheckResult], window: Range<usize>, wi
     Table::new(body, widths).header(header).column_spacing(1)
 }
 
-fn summary_table<'a>(app: &App, rows: &[&CheckResult], window: Range<usize>, width: u16) -> Table<'a> {
+fn summary_table<'a>(app: &App, rows: &[&CheckResult], window: &[Item<'_>], width: u16) -> Table<'a> {
     let theme = app.theme();
     let longest = rows
         .iter()
@@ -271,7 +338,11 @@ fn summary_table<'a>(app: &App, rows: &[&CheckResult], window: Range<usize>, wid
         .max()
         .unwrap_or(0);
     let name_width = (longest as u16).clamp(6, (width / 3).max(6));
-    let body = rows[window].iter().map(|c| {
+    let body = window.iter().filter_map(|i| match i {
+        Item::Row(c) => Some(*c),
+        Item::Header { .. } => None,
+    });
+    let body = body.map(|c| {
         Row::new(vec![
             Cell::from(glyphs::light(theme, c.status)),
             Cell::from(words::fit_name(

@@ -113,6 +113,7 @@ fn hints(app: &App) -> Vec<(&'static str, String)> {
                 },
             ));
             v.push(h("search"));
+            v.push(h("group"));
             if !app.read_only {
                 v.push(h("marker"));
             }

@@ -215,7 +215,11 @@ fn collapsible(app: &App, pane: Pane, short: bool) -> bool {
 /// Rows plus borders (and the endpoints' header row); an empty pane keeps one line for
 /// saying why it is empty.
 fn pane_height(app: &App, pane: Pane) -> u16 {
-    let rows = app.pane_rows(pane).len().max(1).min(usize::from(u16::MAX / 2)) as u16;
+    let mut rows = app.pane_rows(pane).len();
+    if pane == Pane::Endpoints && app.grouping != crate::tui::app::Grouping::Off {
+        rows += app.endpoint_groups().len();
+    }
+    let rows = rows.max(1).min(usize::from(u16::MAX / 2)) as u16;
     match pane {
         Pane::Endpoints => rows + 3,
         Pane::Network | Pane::Host => rows + 2,

@@ -594,3 +594,46 @@ fn history_is_a_latency_sparkline_with_loss_and_jitter_when_wide_and_ascii_in_mo
     assert!(row.contains("++++++++xx"), "{row}");
     assert!(!s.contains('█'), "{s}");
 }
+
+#[test]
+fn g_groups_a_big_catalog_with_lights_and_counts_folding_healthy_groups_then_opens_them() {
+    use crate::tui::app::Grouping;
+    let mut app = fixtures::app(fixtures::big_catalog(), Theme::monochrome());
+    keys(&mut app, &[KeyCode::Char('g')]);
+    assert_eq!(app.grouping, Grouping::Folded);
+    let s = screen(&app, 120, 40);
+    let groups = app.endpoint_groups();
+    // The refused endpoint (number 280, an Exchange one) puts its group first; folded,
+    // each group is its header and only its problems.
+    assert_eq!(groups[0].name, "Exchange");
+    assert_eq!(groups[0].counts, [1, 0, 73, 0]);
+    assert_eq!((groups[0].rows.len(), groups[0].folded), (1, 73));
+    assert!(
+        groups[1..].iter().all(|g| g.rows.is_empty() && g.folded > 0),
+        "{groups:?}"
+    );
+    assert!(
+        s.contains("│x > Exchange  x 1 fail + 73 pass  (73 folded)"),
+        "{s}"
+    );
+    assert!(s.contains("│x exchange-280.svc.example.microsoft.com"), "{s}");
+    assert!(s.contains("│+ > SharePoint  + 74 pass  (74 folded)"), "{s}");
+    assert!(
+        s.contains("│+ > Sign-in  + "),
+        "built-in endpoints group by purpose: {s}"
+    );
+    assert_eq!(
+        app.visible_checks().len(),
+        1 + 8 + 16,
+        "the problem + network + host"
+    );
+    // Again: every group open; again: no groups.
+    keys(&mut app, &[KeyCode::Char('g')]);
+    assert_eq!(app.visible_checks().len(), 315 + 8 + 16);
+    assert!(app.endpoint_groups().iter().all(|g| g.folded == 0));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("│x v Exchange  x 1 fail + 73 pass"), "{s}");
+    keys(&mut app, &[KeyCode::Char('g')]);
+    assert_eq!(app.grouping, Grouping::Off);
+    assert!(!screen(&app, 120, 40).contains("v Exchange"));
+}
