@@ -11,11 +11,14 @@
 #
 #   bench/screen.sh [SECONDS] [WARMUP] [ROUNDS]   (defaults 60, 65, 40; needs tmux, python3)
 #   M365MON_BIN=path bench/screen.sh               (measure a given binary, no build)
+#   ENTRIES=2000 bench/screen.sh                   (part 2 with another catalog size; it
+#                                                   also reports that pane's CPU % while idle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 warmup=${2:-65}
 rounds=${3:-40}
+entries=${ENTRIES:-315}
 [ -n "${M365MON_BIN:-}" ] || cargo build --release --quiet
 bin=${M365MON_BIN:-$PWD/target/release/m365mon}
 work=$(mktemp -d)
@@ -72,27 +75,40 @@ print(f'| {sys.argv[1]} | {int(b)/el:.0f} | {100*(int(c1)-int(c0))/int(hz)/el:.2
   t kill-session -t "$name"
 done
 
-# --- 2. keypress to screen with 315 entries ---------------------------------------
-python3 - "$work/315.toml" <<'PY'
+# --- 2. keypress to screen with $entries entries -----------------------------------
+python3 - "$work/extra.toml" "$entries" <<'PY'
 import sys
 areas = ["exchange", "sharepoint", "skype", "common"]
 with open(sys.argv[1], "w") as f:
     f.write('merge = "extend"\n')
-    for i in range(295):
-        f.write(f'\n[[endpoint]]\nhost = "{areas[i % 4]}-{i:03}.svc.example.microsoft.com"\n')
+    for i in range(int(sys.argv[2]) - 20):
+        f.write(f'\n[[endpoint]]\nhost = "{areas[i % 4]}-{i:04}.svc.example.microsoft.com"\n')
 PY
-t new-session -d -s keys -x 120 -y 40 "exec $bin --lab-connect $work/state.json --endpoints $work/315.toml"
-sleep 15   # the first sweep of 315 endpoints (the made-up ones fail at DNS in the lab)
-python3 - "$tag" "$rounds" <<'PY'
+t new-session -d -s keys -x 120 -y 40 "exec $bin --lab-connect $work/state.json --endpoints $work/extra.toml"
+sleep 15   # the first sweep (the made-up hosts fail at DNS in the lab)
+kpid=$(t display -p -t keys '#{pane_pid}')
+k0=$(ticks "$kpid"); kt0=$(date +%s.%N)
+sleep 20
+k1=$(ticks "$kpid"); kt1=$(date +%s.%N)
+python3 -c '
+import sys
+n, c0, c1, t0, t1, hz = sys.argv[1:]
+print(f"\nidle, {n} entries: {100*(int(c1)-int(c0))/int(hz)/(float(t1)-float(t0)):.2f} % of one core (its sweeps included)")
+' "$entries" "$k0" "$k1" "$kt0" "$kt1" "$(getconf CLK_TCK)"
+python3 - "$tag" "$rounds" "$entries" <<'PY'
 import subprocess, sys, time, statistics
-tag, rounds = sys.argv[1], int(sys.argv[2])
+tag, rounds, entries = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def cap():
     return subprocess.run(["tmux", "-L", tag, "capture-pane", "-p", "-t", "keys"],
                           capture_output=True, text=True).stdout
+# Select the second row first, so k and j each move the selection (and change the screen).
+for key in ["j", "j"]:
+    subprocess.run(["tmux", "-L", tag, "send-keys", "-t", "keys", key])
+time.sleep(0.5)
 samples = []
 for i in range(rounds):
     before = cap()
-    key = "j" if i % 2 == 0 else "k"
+    key = "k" if i % 2 == 0 else "j"
     start = time.perf_counter()
     subprocess.run(["tmux", "-L", tag, "send-keys", "-t", "keys", key])
     while cap() == before:
@@ -106,5 +122,5 @@ p90 = samples[int(len(samples) * 0.9) - 1]
 print()
 print("| entries | presses | median (ms) | p90 (ms) | max (ms) |")
 print("|---|---|---|---|---|")
-print(f"| 315 | {rounds} | {statistics.median(samples):.1f} | {p90:.1f} | {samples[-1]:.1f} |")
+print(f"| {entries} | {rounds} | {statistics.median(samples):.1f} | {p90:.1f} | {samples[-1]:.1f} |")
 PY
