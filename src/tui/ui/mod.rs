@@ -125,17 +125,12 @@ fn split_body(body: Rect, app: &App) -> Regions {
     // The events pane never takes more lines than there are events (and one for "none").
     let events_needed = app.snapshot.events.len().clamp(1, 10) as u16 + 2;
     let full_events = (body.height / 5).clamp(3, 10).min(events_needed);
-    let remediation_width = if wide {
-        body.width - body.width * 3 / 5
-    } else {
-        body.width
-    };
     // Beside the checks the panel has the whole height; stacked it needs its lead, and
     // passing panes give way to the rest of it (up to half the body).
     let (lead, whole) = if wide {
         (0, 0)
     } else {
-        let (lead, whole) = remediation::heights(app, remediation_width, 6);
+        let (lead, whole) = remediation::heights(app, body.width, 6);
         (lead.max(3), whole.min(body.height / 2).max(lead.max(3)))
     };
     let wanted = |collapse: bool| -> Vec<(Pane, u16, bool)> {
@@ -151,13 +146,17 @@ fn split_body(body: Rect, app: &App) -> Regions {
             })
             .collect()
     };
-    let sum = |plan: &[(Pane, u16, bool)]| plan.iter().map(|(_, h, _)| *h).sum::<u16>();
+    // In u32: a pane's rows alone may approach u16::MAX.
+    let sum = |plan: &[(Pane, u16, bool)]| plan.iter().map(|(_, h, _)| u32::from(*h)).sum::<u32>();
+    let fits = |plan: &[(Pane, u16, bool)], events: u16, panel: u16| {
+        sum(plan) + u32::from(events) + u32::from(panel) <= u32::from(body.height)
+    };
     let mut plan = wanted(false);
     let mut events_height = full_events;
-    if sum(&plan) + events_height + whole > body.height {
+    if !fits(&plan, events_height, whole) {
         plan = wanted(true);
     }
-    if sum(&plan) + events_height + lead > body.height {
+    if !fits(&plan, events_height, lead) {
         events_height = 1;
     }
     if wide {
@@ -171,9 +170,8 @@ fn split_body(body: Rect, app: &App) -> Regions {
             events,
         }
     } else {
-        let checks_height = sum(&plan)
-            .min(body.height.saturating_sub(events_height + lead))
-            .max(5);
+        let room = body.height.saturating_sub(events_height + lead);
+        let checks_height = (sum(&plan).min(u32::from(room)) as u16).max(5);
         let [checks, remediation, events] = Layout::vertical([
             Constraint::Length(checks_height),
             Constraint::Min(3),
