@@ -11,6 +11,7 @@
 #
 #   bench/screen.sh [SECONDS] [WARMUP] [ROUNDS]   (defaults 60, 65, 40; needs tmux, python3)
 #   M365MON_BIN=path bench/screen.sh               (measure a given binary, no build)
+#   M365MON_ARGS='--theme monochrome' bench/screen.sh   (extra options for m365mon)
 #   ENTRIES=2000 bench/screen.sh                   (part 2 with another catalog size; it
 #                                                   also reports that pane's CPU % while idle)
 set -euo pipefail
@@ -38,7 +39,8 @@ for _ in $(seq 100); do [ -s "$work/state.json" ] && break; sleep 0.1; done
 [ -s "$work/state.json" ] || { echo "lab did not start" >&2; exit 1; }
 
 # --- 1. steady state, every tool at once ------------------------------------------
-tools=("m365mon:exec $bin --lab-connect $work/state.json")
+args=${M365MON_ARGS:-}
+tools=("m365mon:exec $bin --lab-connect $work/state.json $args")
 command -v htop >/dev/null && tools+=("htop:exec htop")
 command -v btop >/dev/null && tools+=("btop:exec btop")
 command -v trippy >/dev/null && [ "$(id -u)" = 0 ] && tools+=("trippy:exec trippy 127.0.0.1")
@@ -84,7 +86,7 @@ with open(sys.argv[1], "w") as f:
     for i in range(int(sys.argv[2]) - 20):
         f.write(f'\n[[endpoint]]\nhost = "{areas[i % 4]}-{i:04}.svc.example.microsoft.com"\n')
 PY
-t new-session -d -s keys -x 120 -y 40 "exec $bin --lab-connect $work/state.json --endpoints $work/extra.toml"
+t new-session -d -s keys -x 120 -y 40 "exec $bin --lab-connect $work/state.json --endpoints $work/extra.toml $args"
 sleep 15   # the first sweep (the made-up hosts fail at DNS in the lab)
 kpid=$(t display -p -t keys '#{pane_pid}')
 k0=$(ticks "$kpid"); kt0=$(date +%s.%N)
