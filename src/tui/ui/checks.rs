@@ -363,11 +363,13 @@ fn summary_table<'a>(app: &App, rows: &[&CheckResult], window: &[Item<'_>], widt
 }
 
 /// The last results, newest on the right: a failure, warning or skip as its light; a pass
-/// as a bar of its latency (`▁` the fastest in view to `█` the slowest), so a slowing
-/// endpoint shows before it turns yellow. The monochrome theme (`NO_COLOR`) keeps `+`:
-/// not every console font has the block characters.
+/// as a bar of its latency, so a slowing endpoint shows before it turns yellow. The scale
+/// is fixed and doubles per step (`▁` under 25 ms ... `█` 1.6 s and more): rows compare
+/// with each other, and a new sweep does not redraw the whole strip (bytes over SSH).
+/// The monochrome theme (`NO_COLOR`) keeps `+`: not every console font has the blocks.
 fn history(app: &App, c: &CheckResult, width: usize) -> Line<'static> {
     const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
+    const STEPS_MS: [f64; 7] = [25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0];
     let theme = app.theme();
     let ascii = theme.name == "monochrome";
     let recent: Vec<HistoryPoint> = app
@@ -376,20 +378,13 @@ fn history(app: &App, c: &CheckResult, width: usize) -> Line<'static> {
         .get(&c.id)
         .map(|h| h.iter().rev().take(width).rev().copied().collect())
         .unwrap_or_default();
-    let passing = recent.iter().filter(|p| p.status == Status::Pass).map(|p| p.ms);
-    let low = passing.clone().fold(f64::INFINITY, f64::min);
-    let high = passing.fold(0.0, f64::max);
     let mut spans = vec![Span::raw(" ".repeat(width - recent.len()))];
     spans.extend(recent.into_iter().map(|p| {
         let style = strip_bold(theme.status(p.status));
         if p.status != Status::Pass || ascii {
             return glyphs::light(theme, p.status).style(style);
         }
-        let level = if high - low >= 1.0 {
-            (((p.ms - low) / (high - low)) * 7.0).round().clamp(0.0, 7.0) as usize
-        } else {
-            0
-        };
+        let level = STEPS_MS.iter().take_while(|step| p.ms >= **step).count();
         Span::styled(BARS[level], style)
     }));
     Line::from(spans)

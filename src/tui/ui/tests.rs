@@ -559,13 +559,16 @@ fn history_is_a_latency_sparkline_with_loss_and_jitter_when_wide_and_ascii_in_mo
     use crate::model::Status;
     let mut snapshot = fixtures::lab_healthy();
     let id = "endpoint:officecdn.microsoft.com".to_string();
-    // 8 passes climbing from 10 to 80 ms, then 2 failures: loss 20 %, jitter 10 ms.
-    let mut points: std::collections::VecDeque<HistoryPoint> = (1..=8)
-        .map(|i| HistoryPoint {
-            status: Status::Pass,
-            ms: f64::from(i) * 10.0,
-        })
-        .collect();
+    // 8 passes, one per step of the scale, then 2 failures: loss 20 %, jitter
+    // (20+30+60+130+250+500+1000)/7 = 284 ms.
+    let mut points: std::collections::VecDeque<HistoryPoint> =
+        [10.0, 30.0, 60.0, 120.0, 250.0, 500.0, 1000.0, 2000.0]
+            .into_iter()
+            .map(|ms| HistoryPoint {
+                status: Status::Pass,
+                ms,
+            })
+            .collect();
     points.extend(
         [HistoryPoint {
             status: Status::Fail,
@@ -581,7 +584,7 @@ fn history_is_a_latency_sparkline_with_loss_and_jitter_when_wide_and_ascii_in_mo
         .unwrap_or_else(|| panic!("{s}"));
     assert!(row.contains("▁▂▃▄▅▆▇█xx"), "{row}");
     assert!(s.contains(" Loss  Jitter"), "{s}");
-    assert!(row.contains("20%") && row.contains("10 ms"), "{row}");
+    assert!(row.contains("20%") && row.contains("284 ms"), "{row}");
     // Narrow: no loss or jitter column.
     assert!(!screen(&app, 100, 30).contains("Jitter"));
     // Monochrome keeps ASCII shapes.
