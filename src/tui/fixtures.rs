@@ -431,6 +431,7 @@ fn lab_endpoint(e: &crate::catalog::Endpoint, i: usize) -> CheckResult {
             cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
             chain: Vec::new(),
             root: Some("m365mon lab root CA".into()),
+            root_sha256: None,
         });
     }
     c.stages.push(stage(
