@@ -348,8 +348,12 @@ fn the_monitors_export_hides_every_planted_name() {
     tmux(&["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", &cmd]);
     let result = std::panic::catch_unwind(|| {
         let deadline = Instant::now() + Duration::from_secs(20);
-        // The first sweep is on screen (the MSOID check fails), then `e`.
-        while !tmux(&["capture-pane", "-p", "-t", "t"]).contains("msoid") {
+        // The first sweep is on screen (the MSOID check fails), then `e`. The lab's name
+        // (msoid-china) is in the header from the start, so wait for the sweep counter too.
+        while !tmux(&["capture-pane", "-p", "-t", "t"])
+            .lines()
+            .any(|l| l.contains("ms, #"))
+        {
             assert!(Instant::now() < deadline, "the monitor never showed a sweep");
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -273,3 +273,66 @@ fn a_dead_terminal_ends_the_monitor() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Issue 14: a support engineer over SSH on an 80x24 terminal sees the failing host and
+/// the first thing to do without pressing a key, even when the failure is the last
+/// endpoint of the catalog; a digit then copies the first command through the terminal
+/// (OSC 52) into tmux's paste buffer.
+#[test]
+fn at_80x24_the_failing_host_and_the_first_step_show_with_no_keypress() {
+    let test = "at_80x24_the_failing_host_and_the_first_step_show_with_no_keypress";
+    if !have_tmux() {
+        return skip::because(test, TMUX_MISSING);
+    }
+    let last = m365mon::catalog::Catalog::builtin()
+        .endpoints
+        .last()
+        .expect("the built-in catalog has endpoints")
+        .host
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("refused.toml");
+    std::fs::write(
+        &scenario,
+        format!("name = \"refused\"\ndescription = \"the last endpoint refused\"\n\n[[fault]]\nhost = \"{last}\"\nmode = \"refuse\"\n"),
+    )
+    .unwrap();
+    let cmd = format!(
+        "{BIN} --lab {} --interval 1 --timeout 1; sleep 60",
+        scenario.display()
+    );
+    let tmux = Tmux::start("small", 80, 24, &cmd);
+    // Let applications set tmux's paste buffer with OSC 52.
+    tmux.run(&["set-option", "-g", "set-clipboard", "on"]);
+
+    let entry = m365mon::diagnosis::remediation::get("firewall").expect("the firewall entry");
+    let step: String = entry.steps[0]
+        .split_whitespace()
+        .take(5)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let s = tmux.wait_for(
+        "the failing row and the first step",
+        Duration::from_secs(20),
+        |s| row_light(s, &last) == Some('x') && s.contains(&format!(" 1. {step}")),
+    );
+    assert!(s.contains("Endpoints are blocked"), "{s}");
+
+    // The first command, copied with its digit, arrives in tmux's buffer.
+    let first = m365mon::tui::app::commands_for_this_os(entry)[0].text;
+    tmux.keys(&["1"]);
+    let start = Instant::now();
+    loop {
+        let buffer = tmux.run(&["show-buffer"]);
+        if buffer == first {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "paste buffer {buffer:?}, wanted {first:?}; screen:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.keys(&["q"]);
+}

@@ -157,6 +157,26 @@ impl Endpoint {
         }
     }
 
+    /// The group a long list shows it in: Microsoft's service area, else its category,
+    /// else what it is for (the built-in list has neither).
+    pub fn group(&self) -> String {
+        if let Some(area) = &self.service_area {
+            return area.clone();
+        }
+        if let Some(category) = &self.category {
+            return category.clone();
+        }
+        if self.is_sign_in() {
+            "Sign-in".into()
+        } else if self.is_activation() {
+            "Activation".into()
+        } else if self.path.ends_with(".crl") || self.host.starts_with("crl.") {
+            "Certificates".into()
+        } else {
+            "Office apps".into()
+        }
+    }
+
     /// Whether this is a sign-in (Entra ID) endpoint, in any cloud.
     pub fn is_sign_in(&self) -> bool {
         cloud::is_sign_in_host(&self.host)

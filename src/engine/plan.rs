@@ -66,6 +66,14 @@ pub async fn run_sweep(plan: &SweepPlan) -> (Vec<CheckResult>, f64) {
         probe::sweep(&plan.endpoints, &plan.settings, &routes),
         checks::gather(&inputs)
     );
+    // Each endpoint's group travels with its result, for the screen (and `attach`).
+    let groups: std::collections::HashMap<String, String> =
+        plan.endpoints.iter().map(|e| (e.check_id(), e.group())).collect();
+    for c in checks.iter_mut() {
+        if let Some(g) = groups.get(&c.id) {
+            c.group = Some(g.clone());
+        }
+    }
     checks::complete(&mut gathered, &checks);
     let derived = checks::derive(&checks);
     checks.extend(gathered);

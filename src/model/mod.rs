@@ -393,6 +393,11 @@ pub struct CheckResult {
     /// as they are; reports replace them.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub private: Vec<PrivateName>,
+    /// Where an endpoint belongs in a long catalog (Microsoft's service area or category,
+    /// or for the built-in list its purpose: sign-in, activation, certificates), so the
+    /// screen can group hundreds of rows; `None` for other checks.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub group: Option<String>,
     pub checked_at: DateTime<Utc>,
 }
 
@@ -422,6 +427,7 @@ impl CheckResult {
             addresses: Vec::new(),
             dns: None,
             private: Vec::new(),
+            group: None,
             checked_at: Utc::now(),
         }
     }

@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::export;
 use super::theme::Theme;
+use crate::diagnosis::remediation::{self, Command, Remediation, Shell};
 use crate::engine::{MonitorCommand, Snapshot};
 use crate::model::{CheckKind, CheckResult, Status};
 
@@ -22,6 +23,66 @@ const DEFAULT_PAGE: usize = 10;
 const STATUS_SECS: i64 = 8;
 /// How long the export paths stay up: long enough to copy them.
 const EXPORT_STATUS_SECS: i64 = 120;
+
+/// More endpoint rows than this and grouping folds the healthy groups.
+pub const FOLD_OVER: usize = 40;
+
+/// How the endpoints pane groups its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Off,
+    /// Grouped; in a long list, groups with nothing failing show their header only.
+    Folded,
+    /// Grouped, every group open.
+    Open,
+}
+
+/// One group of endpoints as the pane shows it.
+#[derive(Debug)]
+pub struct Group<'a> {
+    pub name: String,
+    /// The worst status in the group: its light.
+    pub worst: Status,
+    /// Fail, warn, pass and skip counts.
+    pub counts: [usize; 4],
+    /// The rows it shows, failing first.
+    pub rows: Vec<&'a CheckResult>,
+    /// Rows folded away (passing ones, in a long folded list).
+    pub folded: usize,
+}
+
+/// Longest search accepted.
+const SEARCH_MAX: usize = 80;
+
+/// Whether a check matches a (lower-case) search: its id (host and path), target URL,
+/// summary or status word.
+fn matches_search(c: &CheckResult, needle: &str) -> bool {
+    let has = |s: &str| s.to_lowercase().contains(needle);
+    has(&c.id) || has(&c.target) || has(&c.summary) || c.status.as_str() == needle
+}
+
+/// Sort key of a row: failing, then warning, then everything else.
+fn severity_rank(s: Status) -> u8 {
+    match s {
+        Status::Fail => 0,
+        Status::Warn => 1,
+        _ => 2,
+    }
+}
+
+/// A remediation's commands with those for the running OS first (PowerShell and cmd on
+/// Windows, sh elsewhere), each group in the entry's order.
+pub fn commands_for_this_os(r: &'static Remediation) -> Vec<&'static Command> {
+    let mut out: Vec<&'static Command> = r.commands.iter().collect();
+    out.sort_by_key(|c| {
+        let native = match c.shell {
+            Shell::Cmd | Shell::PowerShell => cfg!(windows),
+            Shell::Sh => !cfg!(windows),
+        };
+        u8::from(!native)
+    });
+    out
+}
 
 /// What the loop does after a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,11 +216,18 @@ pub struct App {
     /// then the remediation panel shows the top finding.
     pub selected: Option<String>,
     pub failing_only: bool,
+    /// How the endpoints pane groups its rows (`g` cycles).
+    pub grouping: Grouping,
     pub overlay: Overlay,
     /// The marker being typed, while the footer is a text input.
     pub marker_input: Option<String>,
     /// The error code being typed after `:`, while the footer is a text input.
     pub code_input: Option<String>,
+    /// The search being typed after `/`; the rows filter as it is typed.
+    pub search_input: Option<String>,
+    /// The search in effect: rows whose id, target, summary or status contain it
+    /// (case-insensitive). Kept after Enter, cleared by Esc.
+    pub search: Option<String>,
     pub status_line: Option<StatusLine>,
     /// The clock the screen shows ages against; the loop ticks it once a second.
     pub now: DateTime<Utc>,
@@ -176,6 +244,8 @@ pub struct App {
     /// presses toggle twice.
     pause_wanted: Option<bool>,
     outbox: Vec<MonitorCommand>,
+    /// Text a copy key asked for, for the loop to hand to the terminal (OSC 52).
+    clipboard: Option<String>,
     pub metrics: ViewMetrics,
 }
 
@@ -199,9 +269,12 @@ impl App {
             focus: Focus::Checks,
             selected: None,
             failing_only: false,
+            grouping: Grouping::Off,
             overlay: Overlay::None,
             marker_input: None,
             code_input: None,
+            search_input: None,
+            search: None,
             status_line: None,
             now: Utc::now(),
             time: LocalTime::System,
@@ -213,6 +286,7 @@ impl App {
             monitor_stopped: false,
             pause_wanted: None,
             outbox: Vec::new(),
+            clipboard: None,
             metrics: ViewMetrics::default(),
         }
     }
@@ -224,6 +298,11 @@ impl App {
     /// Commands queued for the engine since the last call.
     pub fn take_commands(&mut self) -> Vec<MonitorCommand> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Text to put on the clipboard since the last call (a copy key was pressed).
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
     }
 
     /// A new snapshot from the engine. The selection follows its check by id.
@@ -265,16 +344,103 @@ impl App {
     }
 
     fn shown(&self, c: &CheckResult) -> bool {
-        !self.failing_only || matches!(c.status, Status::Fail | Status::Warn)
+        (!self.failing_only || matches!(c.status, Status::Fail | Status::Warn))
+            && self
+                .search
+                .as_deref()
+                .is_none_or(|needle| matches_search(c, needle))
     }
 
-    /// The rows of one pane, after the failing-only filter.
+    /// The rows of one pane, after the failing-only filter: failing checks first, then
+    /// warnings, then the rest, each group in catalog order (a stable sort), so a failure
+    /// late in a long list is on screen without scrolling.
     pub fn pane_rows(&self, pane: Pane) -> Vec<&CheckResult> {
-        self.snapshot
+        if pane == Pane::Endpoints && self.grouping != Grouping::Off {
+            return self.endpoint_groups().into_iter().flat_map(|g| g.rows).collect();
+        }
+        let mut rows: Vec<&CheckResult> = self
+            .snapshot
             .checks
             .iter()
             .filter(|c| c.kind == pane.kind() && self.shown(c))
-            .collect()
+            .collect();
+        rows.sort_by_key(|c| severity_rank(c.status));
+        rows
+    }
+
+    /// The endpoints by group (after the filters), groups with failures first, then in
+    /// catalog order; in each, failing rows first. With [`Grouping::Folded`] and more than
+    /// [`FOLD_OVER`] rows, the groups are folded: a header each, and only the rows that
+    /// fail or warn under it, so hundreds of endpoints fit on a screen with every problem.
+    pub fn endpoint_groups(&self) -> Vec<Group<'_>> {
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        let mut count = 0;
+        for c in self
+            .snapshot
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::Endpoint && self.shown(c))
+        {
+            count += 1;
+            let name = c.group.as_deref().unwrap_or("Other");
+            let i = match groups.iter().position(|g| g.name == name) {
+                Some(i) => i,
+                None => {
+                    groups.push(Group {
+                        name: name.to_string(),
+                        worst: Status::Skip,
+                        counts: [0; 4],
+                        rows: Vec::new(),
+                        folded: 0,
+                    });
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[i];
+            g.worst = g.worst.max(c.status);
+            let slot = match c.status {
+                Status::Fail => 0,
+                Status::Warn => 1,
+                Status::Pass => 2,
+                Status::Skip => 3,
+            };
+            g.counts[slot] += 1;
+            g.rows.push(c);
+        }
+        let fold = self.grouping == Grouping::Folded && count > FOLD_OVER;
+        for g in &mut groups {
+            g.rows.sort_by_key(|c| severity_rank(c.status));
+            if fold {
+                let before = g.rows.len();
+                g.rows.retain(|c| matches!(c.status, Status::Fail | Status::Warn));
+                g.folded = before - g.rows.len();
+            }
+        }
+        groups.sort_by_key(|g| severity_rank(g.worst));
+        groups
+    }
+
+    /// The remediation entry the panel is about: the selected failing check's (through
+    /// its finding), or the top finding's while nothing is selected.
+    pub fn panel_remediation(&self) -> Option<&'static Remediation> {
+        match self.selected_check() {
+            Some(c) if matches!(c.status, Status::Fail | Status::Warn) => {
+                match self.snapshot.finding_for(&c.id) {
+                    Some(f) => Some(f.remediation()),
+                    None => c.remediation.as_deref().and_then(remediation::get),
+                }
+            }
+            Some(_) => None,
+            None => self.snapshot.findings.first().map(|f| f.remediation()),
+        }
+    }
+
+    /// The panel's commands in the order shown and numbered for the copy keys: those for
+    /// the OS the monitor runs on first.
+    pub fn panel_commands(&self) -> Vec<&'static Command> {
+        self.panel_remediation()
+            .map(commands_for_this_os)
+            .unwrap_or_default()
     }
 
     /// Every visible check in screen order: the selection moves through this list, so
@@ -328,6 +494,10 @@ impl App {
         }
         if self.code_input.is_some() {
             self.on_code_key(key);
+            return Flow::Continue;
+        }
+        if self.search_input.is_some() {
+            self.on_search_key(key);
             return Flow::Continue;
         }
         if key.code == KeyCode::Char('q') {
@@ -403,9 +573,32 @@ impl App {
             KeyCode::Char('f') => self.toggle_failing_only(),
             KeyCode::Char('m') => self.start_marker(),
             KeyCode::Char(':') => self.start_code(),
+            KeyCode::Char('/') => self.start_search(),
+            KeyCode::Char('g') => self.cycle_grouping(),
             KeyCode::Char('e') => self.export(),
             KeyCode::Char('t') => self.next_theme(),
+            KeyCode::Char(d @ '1'..='9') => self.copy_command(usize::from(d as u8 - b'1')),
             _ => {}
+        }
+    }
+
+    /// Digit `n`: the panel's `n`th command goes to the clipboard. Through the terminal
+    /// (OSC 52), so it works over SSH and inside tmux where no local clipboard is near.
+    fn copy_command(&mut self, index: usize) {
+        let commands = self.panel_commands();
+        match commands.get(index) {
+            Some(c) => {
+                let text = c.text.to_string();
+                let label = c.label;
+                self.clipboard = Some(text);
+                self.info(format!("Copied command {}: {label}", index + 1));
+            }
+            None if commands.is_empty() => self.info("The panel shows no command to copy."),
+            None => self.info(format!(
+                "No command {}: the panel shows {}.",
+                index + 1,
+                commands.len()
+            )),
         }
     }
 
@@ -441,6 +634,61 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// `g`: no groups, then groups (healthy ones folded in a long list), then every group
+    /// open, then no groups again.
+    fn cycle_grouping(&mut self) {
+        self.grouping = match self.grouping {
+            Grouping::Off => Grouping::Folded,
+            Grouping::Folded => Grouping::Open,
+            Grouping::Open => Grouping::Off,
+        };
+        self.info(match self.grouping {
+            Grouping::Off => "Endpoints ungrouped.",
+            Grouping::Folded => {
+                "Endpoints grouped; in a long list the healthy groups are folded (g opens them)."
+            }
+            Grouping::Open => "Endpoints grouped, every group open (g ungroups).",
+        });
+        self.keep_selection_visible();
+    }
+
+    /// `/`: type a search; the panes filter at each key. Enter keeps it, Esc clears it.
+    fn start_search(&mut self) {
+        self.status_line = None;
+        self.search_input = Some(self.search.clone().unwrap_or_default());
+    }
+
+    fn on_search_key(&mut self, key: KeyEvent) {
+        let Some(text) = self.search_input.as_mut() else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.search_input = None;
+                self.search = None;
+            }
+            KeyCode::Enter => {
+                self.search_input = None;
+                let shown = self.visible_checks().len();
+                if let Some(needle) = &self.search {
+                    self.info(format!(
+                        "{shown} check(s) match \"{needle}\"; / changes it, / then Esc clears it."
+                    ));
+                }
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() && text.chars().count() < SEARCH_MAX => text.push(c),
+            _ => return,
+        }
+        if let Some(text) = &self.search_input {
+            let needle = text.trim().to_lowercase();
+            self.search = (!needle.is_empty()).then_some(needle);
+        }
+        self.keep_selection_visible();
     }
 
     fn start_code(&mut self) {

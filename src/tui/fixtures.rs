@@ -395,3 +395,211 @@ pub fn starting() -> Snapshot {
         ..Default::default()
     }
 }
+
+// ---- The lab as a Linux machine sees it, for the whole-screen snapshots -------------
+
+/// One endpoint of a catalog, passing, with latencies that differ a little per row.
+fn lab_endpoint(e: &crate::catalog::Endpoint, i: usize) -> CheckResult {
+    use crate::catalog::Scheme;
+    let addr = format!("127.77.{}.{}", i / 250, i % 250 + 1);
+    let jitter = (i % 7) as f64;
+    let mut c = CheckResult::simple(
+        e.check_id(),
+        CheckKind::Endpoint,
+        e.url(),
+        Status::Pass,
+        "HTTP 200 from origin",
+    );
+    c.stages = vec![
+        stage(StageName::Dns, Status::Pass, 1.0 + jitter / 10.0, &addr),
+        stage(
+            StageName::Tcp,
+            Status::Pass,
+            0.4 + jitter / 20.0,
+            &format!("connected to {addr}:{}", e.port),
+        ),
+    ];
+    if e.scheme == Scheme::Https {
+        c.stages.push(stage(
+            StageName::Tls,
+            Status::Pass,
+            6.0 + jitter,
+            "TLSv1.3, chain trusted",
+        ));
+        c.tls = Some(TlsInfo {
+            version: Some("TLSv1.3".into()),
+            cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+            chain: Vec::new(),
+            root: Some("m365mon lab root CA".into()),
+            root_sha256: None,
+        });
+    }
+    c.stages.push(stage(
+        StageName::Http,
+        Status::Pass,
+        3.0 + jitter,
+        "HTTP 200 from origin",
+    ));
+    c.duration_ms = c.stages.iter().map(|s| s.ms).sum();
+    c.http = Some(HttpInfo {
+        status: 200,
+        server: Some("m365mon-lab".into()),
+        ..Default::default()
+    });
+    c.group = Some(e.group());
+    c.checked_at = last_sweep();
+    c
+}
+
+/// The network checks as they come out in the lab on Linux (the PAC check skipped).
+fn lab_network() -> Vec<CheckResult> {
+    let n = |id: &str, status: Status, summary: &str| simple(id, CheckKind::Network, status, summary, &[]);
+    vec![
+        n(
+            "network:resolvers",
+            Status::Pass,
+            "the DNS server answers for login.windows.net (12 ms)",
+        ),
+        n(
+            "network:tls12",
+            Status::Pass,
+            "TLS 1.2 works with 3 of 3 sign-in hosts",
+        ),
+        n("network:proxy", Status::Pass, "no proxy: connections go direct"),
+        n("network:pac", Status::Skip, "no PAC file in use"),
+        n("network:msoid", Status::Pass, "msoid.contoso.lab has no CNAME"),
+        n(
+            "network:ncsi",
+            Status::Pass,
+            "Windows' connectivity probe succeeds",
+        ),
+        n("network:clock", Status::Pass, "clock within 1 s of the servers"),
+        n("network:vpn", Status::Pass, "no VPN connected"),
+    ]
+}
+
+/// Every host check, skipped as on Linux (each is Windows- or macOS-only).
+fn lab_host() -> Vec<CheckResult> {
+    crate::checks::host::CHECKS
+        .iter()
+        .map(|h| {
+            let summary = format!("{} only: this check reads {}", h.os.name(), h.reads);
+            simple(h.id, CheckKind::Host, Status::Skip, &summary, &[])
+        })
+        .collect()
+}
+
+/// A snapshot of `endpoints` plus the lab's network and host checks on a Linux machine,
+/// with findings ranked by the real diagnosis.
+fn lab_snapshot(lab: &str, endpoints: Vec<CheckResult>) -> Snapshot {
+    let mut checks = endpoints;
+    checks.extend(lab_network());
+    checks.extend(lab_host());
+    let mut s = base(checks);
+    s.host.hostname = "vm".into();
+    s.host.user = Some("tech".into());
+    s.host.os = "Linux (Ubuntu 24.04)".into();
+    s.host.lab = Some(lab.into());
+    s.interval_secs = 30.0;
+    let t = |secs: i64| last_sweep() - Duration::seconds(secs);
+    let failing: Vec<(String, String)> = s
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| (c.id.clone(), c.summary.clone()))
+        .collect();
+    for (id, summary) in failing {
+        s.history.insert(id.clone(), history_points("++++++++++xxx", 0.0));
+        s.since.insert(id.clone(), t(95));
+        s.events
+            .push_back(change(t(95), &id, Some(Status::Pass), Status::Fail, &summary));
+    }
+    s.findings = crate::diagnosis::findings::diagnose(&s.checks);
+    s
+}
+
+fn builtin_endpoints() -> Vec<CheckResult> {
+    crate::catalog::Catalog::builtin()
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, e)| lab_endpoint(e, i))
+        .collect()
+}
+
+/// `c` refused at TCP, as a closed port answers.
+fn refuse(c: &mut CheckResult) {
+    let addr = c.stages[0].detail.clone();
+    c.status = Status::Fail;
+    c.summary = "TCP connection refused".into();
+    c.cause = Some(crate::model::Cause::TcpRefused);
+    c.stages.truncate(2);
+    c.stages[1] = StageResult {
+        name: StageName::Tcp,
+        status: Status::Fail,
+        ms: 0.3,
+        detail: format!("{addr}:443 refused the connection (RST)"),
+        cause: Some(crate::model::Cause::TcpRefused),
+    };
+    c.duration_ms = c.stages.iter().map(|s| s.ms).sum();
+    c.tls = None;
+    c.http = None;
+    c.error = Some(format!("connect to {addr}:443: connection refused"));
+}
+
+/// The lab with the built-in catalog (20 endpoints), all healthy.
+pub fn lab_healthy() -> Snapshot {
+    lab_snapshot("healthy", builtin_endpoints())
+}
+
+/// The lab with the last endpoint of the built-in catalog refused: the failure sits at
+/// the bottom of the catalog, where a 3-row pane would never show it.
+pub fn lab_refused_late() -> Snapshot {
+    let mut endpoints = builtin_endpoints();
+    let last = endpoints.last_mut().expect("the built-in catalog has endpoints");
+    refuse(last);
+    lab_snapshot("refused", endpoints)
+}
+
+/// The lab behind a TLS-inspecting proxy: every HTTPS endpoint presents a certificate
+/// from the inspection CA; plain-HTTP CRL downloads still pass.
+pub fn lab_intercepted() -> Snapshot {
+    let mut endpoints = builtin_endpoints();
+    for c in endpoints.iter_mut().filter(|c| c.tls.is_some()) {
+        c.status = Status::Fail;
+        c.summary = "TLS: certificate from Contoso Inspection CA (interception)".into();
+        c.cause = Some(crate::model::Cause::TlsIntercepted);
+        c.stages.truncate(3);
+        c.stages[2] = StageResult {
+            name: StageName::Tls,
+            status: Status::Fail,
+            ms: 4.2,
+            detail: "chain ends in CN=Contoso Inspection CA, not a Microsoft root".into(),
+            cause: Some(crate::model::Cause::TlsIntercepted),
+        };
+        c.duration_ms = c.stages.iter().map(|s| s.ms).sum();
+        c.http = None;
+        if let Some(tls) = c.tls.as_mut() {
+            tls.root = Some("CN=Contoso Inspection CA".into());
+        }
+    }
+    lab_snapshot("intercepted", endpoints)
+}
+
+/// A 315-entry catalog (the built-in 20 and 295 made-up hosts across Microsoft's service
+/// areas, as the worldwide web service lists them), one refused near the end.
+pub fn big_catalog() -> Snapshot {
+    use crate::catalog::{Endpoint, Scheme};
+    let mut endpoints = builtin_endpoints();
+    let areas = ["Exchange", "SharePoint", "Skype", "Common"];
+    for i in 0..295 {
+        let area = areas[i % areas.len()];
+        let host = format!("{}-{i:03}.svc.example.microsoft.com", area.to_lowercase());
+        let mut e = Endpoint::new(&host, Scheme::Https, "/");
+        e.service_area = Some(area.into());
+        endpoints.push(lab_endpoint(&e, 20 + i));
+    }
+    assert_eq!(endpoints.len(), 315);
+    refuse(&mut endpoints[300]);
+    lab_snapshot("big-catalog", endpoints)
+}

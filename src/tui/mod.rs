@@ -12,6 +12,7 @@
 //! [`POLL`] apart, so they answer at once even while a sweep runs.
 
 pub mod app;
+mod clipboard;
 mod export;
 mod glyphs;
 pub mod keys;
@@ -82,6 +83,7 @@ pub fn run_with_shutdown(
         &mut TerminalInput::new(),
         &shutdown,
         &mut Utc::now,
+        &mut |text| clipboard::copy_to_terminal(text),
     );
     done.store(true, Ordering::SeqCst);
     drop(session);
@@ -153,6 +155,7 @@ fn event_loop<B: Backend>(
     input: &mut impl Input,
     shutdown: &AtomicBool,
     clock: &mut dyn FnMut() -> DateTime<Utc>,
+    clipboard: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<LoopStats> {
     let mut stats = LoopStats::default();
     let mut dirty = true;
@@ -198,6 +201,10 @@ fn event_loop<B: Backend>(
                     let flow = app.on_key(key);
                     for cmd in app.take_commands() {
                         handle.send(cmd);
+                    }
+                    if let Some(text) = app.take_clipboard() {
+                        // A terminal that cannot take it ignores it; nothing to report.
+                        let _ = clipboard(&text);
                     }
                     if flow == Flow::Quit {
                         return Ok(stats);

@@ -90,7 +90,16 @@ fn run(steps: Vec<Step>, shutdown: bool, clock: &mut dyn FnMut() -> DateTime<Utc
         timeouts: Vec::new(),
     };
     let stop = AtomicBool::new(shutdown);
-    let stats = event_loop(&mut terminal, &mut app, &mut handle, &mut script, &stop, clock).unwrap();
+    let stats = event_loop(
+        &mut terminal,
+        &mut app,
+        &mut handle,
+        &mut script,
+        &stop,
+        clock,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
     let mut sent = Vec::new();
     while let Ok(cmd) = cmd_rx.try_recv() {
         sent.push(cmd);

@@ -13,6 +13,20 @@ use crate::tui::app::{App, Focus};
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme();
     let events = &app.snapshot.events;
+    if area.height < 3 {
+        // Space is short: the newest event on one line, no border.
+        app.metrics.events_max.set(0);
+        let mut spans = vec![Span::styled(
+            format!(" Events ({}): ", events.len()),
+            theme.title(),
+        )];
+        match events.back() {
+            Some(e) => spans.extend(line(app, e).spans),
+            None => spans.push(Span::styled("none yet", theme.dim())),
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.text()), area);
+        return;
+    }
     let mut title = vec![Span::styled(
         format!(" Events ({}) ", events.len()),
         theme.title(),

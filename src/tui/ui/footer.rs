@@ -13,14 +13,15 @@ use crate::tui::keys::binding;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme();
-    let input = match (&app.marker_input, &app.code_input) {
-        (Some(text), _) => Some((text, "Marker: ", "  (Enter adds, Esc cancels)")),
-        (None, Some(text)) => Some((
+    let input = match (&app.marker_input, &app.code_input, &app.search_input) {
+        (Some(text), _, _) => Some((text, "Marker: ", "  (Enter adds, Esc cancels)")),
+        (None, Some(text), _) => Some((
             text,
             "Error code: ",
             "  (e.g. 0xCAA82EE2; Enter explains, Esc cancels)",
         )),
-        (None, None) => None,
+        (None, None, Some(text)) => Some((text, "Search: ", "  (Enter keeps, Esc clears)")),
+        (None, None, None) => None,
     };
     if let Some((text, prompt, hint)) = input {
         let room = usize::from(area.width)
@@ -111,6 +112,8 @@ fn hints(app: &App) -> Vec<(&'static str, String)> {
                     "failing only".into()
                 },
             ));
+            v.push(h("search"));
+            v.push(h("group"));
             if !app.read_only {
                 v.push(h("marker"));
             }

@@ -1,6 +1,10 @@
 //! The remediation panel: what to do about the selected check. Until the user moves the
 //! selection it explains the top-ranked finding; a failing check shows the finding that
-//! explains it with its steps and commands; a healthy one says what was verified.
+//! explains it; a healthy one says what was verified.
+//!
+//! What to do comes first, because the panel is often only a few lines high (80x24, over
+//! SSH): the title and the numbered steps, then the commands (each with the digit that
+//! copies it), then what the finding affects, condensed, then why, then the links.
 
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -25,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             .border_style(theme.border(focused))
     };
     let width = area.width.saturating_sub(2);
-    let (title, doc) = content(app, width);
+    let (title, doc, _) = content(app, width);
     let overflow = doc.lines.len() > usize::from(area.height.saturating_sub(2));
     let mut block = block_title(title);
     if overflow {
@@ -47,8 +51,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-/// The panel's title and lines for the current selection.
-fn content(app: &App, width: u16) -> (String, Doc) {
+/// Lines the panel needs, borders included: first what must show (for a problem,
+/// everything up to the end of the first step; otherwise its first lines, up to
+/// `healthy_cap`), then all of it.
+pub fn heights(app: &App, width: u16, healthy_cap: u16) -> (u16, u16) {
+    let (_, doc, lead) = content(app, width.saturating_sub(2));
+    let lines = match lead {
+        Some(n) => n,
+        None => doc.lines.len().min(usize::from(healthy_cap.saturating_sub(2))),
+    };
+    let cap = |n: usize| (n.min(usize::from(u16::MAX / 2)) as u16) + 2;
+    (cap(lines), cap(doc.lines.len()))
+}
+
+/// The panel's title and lines for the current selection, and for a problem, how many
+/// lines it takes to reach the end of the first step (what must be on screen).
+fn content(app: &App, width: u16) -> (String, Doc, Option<usize>) {
     let theme = app.theme();
     let s = &app.snapshot;
     let mut doc = Doc::new(width);
@@ -58,26 +76,26 @@ fn content(app: &App, width: u16) -> (String, Doc) {
             match c.status {
                 Status::Fail | Status::Warn => {
                     check_line(&mut doc, theme, c);
-                    if let Some(f) = s.finding_for(&c.id) {
-                        doc.blank();
-                        finding(&mut doc, theme, f);
+                    let lead = if let Some(f) = s.finding_for(&c.id) {
+                        finding(&mut doc, theme, f)
                     } else if let Some(r) = c.remediation.as_deref().and_then(remediation::get) {
-                        doc.blank();
-                        steps(&mut doc, theme, r);
+                        let lead = steps(&mut doc, theme, r);
+                        rest(&mut doc, theme, r);
+                        lead
                     } else {
-                        doc.blank();
                         doc.para(
                             vec![],
                             "No finding explains this check yet; Enter shows everything it saw.",
                             theme.dim(),
                             0,
                         );
-                    }
-                    (format!("Why it fails: {name}"), doc)
+                        doc.lines.len()
+                    };
+                    (format!("Why it fails: {name}"), doc, Some(lead))
                 }
                 Status::Pass => {
                     healthy(&mut doc, app, c);
-                    (format!("Healthy: {name}"), doc)
+                    (format!("Healthy: {name}"), doc, None)
                 }
                 Status::Skip => {
                     check_line(&mut doc, theme, c);
@@ -88,13 +106,13 @@ fn content(app: &App, width: u16) -> (String, Doc) {
                         0,
                     );
                     facts(&mut doc, theme, c);
-                    (format!("Not checked: {name}"), doc)
+                    (format!("Not checked: {name}"), doc, None)
                 }
             }
         }
         None => match s.findings.first() {
             Some(f) => {
-                finding(&mut doc, theme, f);
+                let lead = finding(&mut doc, theme, f);
                 doc.blank();
                 doc.para(
                     vec![],
@@ -102,7 +120,11 @@ fn content(app: &App, width: u16) -> (String, Doc) {
                     theme.dim(),
                     0,
                 );
-                (format!("Top finding (1 of {})", s.findings.len()), doc)
+                (
+                    format!("Top finding (1 of {})", s.findings.len()),
+                    doc,
+                    Some(lead),
+                )
             }
             None if s.sweeps == 0 && s.checks.is_empty() => {
                 doc.para(
@@ -111,11 +133,11 @@ fn content(app: &App, width: u16) -> (String, Doc) {
                     theme.text(),
                     2,
                 );
-                ("Findings".into(), doc)
+                ("Findings".into(), doc, None)
             }
             None => {
                 all_clear(&mut doc, app);
-                ("Findings".into(), doc)
+                ("Findings".into(), doc, None)
             }
         },
     }
@@ -134,34 +156,56 @@ fn check_line(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
     doc.para(lead, &c.summary, theme.text(), 2);
 }
 
-fn finding(doc: &mut Doc, theme: &Theme, f: &Finding) {
+/// A finding, what to do first: its title, the entry's steps, then the rest. Returns the
+/// number of lines up to the end of the first step.
+fn finding(doc: &mut Doc, theme: &Theme, f: &Finding) -> usize {
     let mut lead = vec![glyphs::light(theme, f.severity), Span::raw(" ")];
     if f.root_cause {
         lead.push(Span::styled("[root cause] ", theme.accent()));
     }
     doc.para(lead, &f.title, theme.title(), 2);
-    if !f.detail.is_empty() {
-        doc.para(vec![], &f.detail, theme.text(), 0);
-    }
+    let r = f.remediation();
+    let first = steps(doc, theme, r);
+    commands(doc, theme, r);
     let names: Vec<&str> = f.checks.iter().map(|c| words::check_name(c)).collect();
     doc.para(
         vec![Span::styled("Affects: ", theme.dim())],
-        &names.join(", "),
+        &condensed(&names),
         theme.text(),
         2,
     );
-    doc.blank();
-    steps(doc, theme, f.remediation());
+    if !f.detail.is_empty() {
+        doc.para(
+            vec![Span::styled("Why: ", theme.dim())],
+            &f.detail,
+            theme.text(),
+            0,
+        );
+    }
+    after_commands(doc, theme, r);
+    first
 }
 
-/// A remediation entry: title, summary, numbered steps, commands to copy, links.
-fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) {
+/// "activation.sls.microsoft.com and 14 more": the first name says what kind of thing
+/// is hit; the detail view and the list have the rest.
+fn condensed(names: &[&str]) -> String {
+    match names {
+        [] => "nothing listed".into(),
+        [one] => (*one).to_string(),
+        [a, b] => format!("{a} and {b}"),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    }
+}
+
+/// The entry's title and numbered steps. Returns the number of lines in the document up
+/// to the end of the first step.
+fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) -> usize {
     let mut lead = vec![Span::styled("What to do: ", theme.title())];
     if r.admin_only {
         lead.push(Span::styled("[administrator] ", theme.status(Status::Warn)));
     }
     doc.para(lead, r.title, theme.title(), 2);
-    doc.para(vec![], r.summary, theme.text(), 0);
+    let mut first = doc.lines.len();
     for (i, step) in r.steps.iter().enumerate() {
         let number = format!("{:>2}. ", i + 1);
         let indent = number.len();
@@ -171,29 +215,63 @@ fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) {
             theme.text(),
             indent,
         );
-    }
-    if !r.commands.is_empty() {
-        doc.blank();
-        doc.line(Line::from(Span::styled("Commands:", theme.title())));
-        for c in r.commands {
-            let mut label = format!("[{}", shell_name(c.shell));
-            if c.admin {
-                label.push_str(", admin");
-            }
-            label.push_str("] ");
-            doc.para(
-                vec![Span::raw(" "), Span::styled(label, theme.accent())],
-                c.label,
-                theme.dim(),
-                3,
-            );
-            doc.verbatim(3, c.text, theme.command());
+        if i == 0 {
+            first = doc.lines.len();
         }
     }
+    first
+}
+
+/// An entry without a finding: commands, its summary as the why, then the rest.
+fn rest(doc: &mut Doc, theme: &Theme, r: &'static Remediation) {
+    commands(doc, theme, r);
+    doc.para(
+        vec![Span::styled("Why: ", theme.dim())],
+        r.summary,
+        theme.text(),
+        0,
+    );
+    after_commands(doc, theme, r);
+}
+
+/// The commands to copy, the running OS's first, each with the digit that copies it.
+fn commands(doc: &mut Doc, theme: &Theme, r: &'static Remediation) {
+    let commands = crate::tui::app::commands_for_this_os(r);
+    if commands.is_empty() {
+        return;
+    }
+    doc.line(Line::from(vec![
+        Span::styled("Commands", theme.title()),
+        Span::styled(" (press the digit to copy):", theme.dim()),
+    ]));
+    for (i, c) in commands.iter().enumerate() {
+        let mut label = shell_name(c.shell).to_string();
+        if c.admin {
+            label.push_str(", admin");
+        }
+        let key = if i < 9 {
+            format!(" [{}] ", i + 1)
+        } else {
+            "     ".to_string()
+        };
+        doc.para(
+            vec![
+                Span::styled(key, theme.key()),
+                Span::styled(format!("{label}: "), theme.accent()),
+            ],
+            c.label,
+            theme.dim(),
+            5,
+        );
+        doc.verbatim(5, c.text, theme.command());
+    }
+}
+
+/// What follows the commands: the fix m365mon can carry out and the links.
+fn after_commands(doc: &mut Doc, theme: &Theme, r: &Remediation) {
     // Where the tool can carry the step out itself, say how (never from here: a fix
     // changes the machine, so it runs as its own command, dry run first).
     if let Some(fix) = crate::fix::for_remediation(r.id) {
-        doc.blank();
         doc.para(
             vec![Span::styled("m365mon can do this: ", theme.title())],
             &format!(
@@ -206,7 +284,6 @@ fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) {
         doc.verbatim(3, &format!("m365mon fix {}", fix.id), theme.command());
     }
     if !r.links.is_empty() {
-        doc.blank();
         doc.line(Line::from(Span::styled("Learn more:", theme.title())));
         for l in r.links {
             doc.verbatim(1, l, theme.link());

@@ -88,7 +88,8 @@ fn failure_with_top_finding_on_a_wide_screen() {
 #[test]
 fn failure_with_a_selected_check_shows_its_remediation_in_80_columns() {
     let mut app = fixtures::app(fixtures::failing(), Theme::default());
-    keys(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+    // Failing rows sort first: ols, then activation.
+    keys(&mut app, &[KeyCode::Down, KeyCode::Down]);
     assert_eq!(
         app.selected.as_deref(),
         Some("endpoint:activation.sls.microsoft.com")
@@ -103,7 +104,7 @@ fn failure_with_a_selected_check_shows_its_remediation_in_80_columns() {
 #[test]
 fn remediation_panel_scrolls_to_the_links() {
     let mut app = fixtures::app(fixtures::failing(), Theme::default());
-    keys(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+    keys(&mut app, &[KeyCode::Down, KeyCode::Down]);
     let before = screen(&app, 80, 30);
     assert!(!before.contains("https://learn.microsoft.com/"), "{before}");
     keys(&mut app, &[KeyCode::Tab]);
@@ -169,7 +170,7 @@ fn too_small_notice_names_the_minimum() {
 #[test]
 fn monochrome_screen_reads_by_shape_and_uses_no_colour() {
     let mut app = fixtures::app(fixtures::failing(), Theme::monochrome());
-    keys(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    keys(&mut app, &[KeyCode::Down]);
     let buffer = draw(&app, 120, 36);
     for cell in &buffer.content {
         assert_eq!(
@@ -222,7 +223,11 @@ fn failing_only_filter_and_marker_input_show_in_panes_and_footer() {
     let s = text(t.backend().buffer());
     assert!(s.contains("[failing only]"), "{s}");
     assert!(!s.contains("officecdn.microsoft.com"), "{s}");
-    assert!(s.contains("Nothing failing among 1 (f shows all)."), "{s}");
+    // The host pane (one skipped check) is a single line that says so.
+    assert!(
+        s.contains("- This machine: 1 check skipped on Windows (1 Windows-only)"),
+        "{s}"
+    );
     assert!(s.contains("Marker: rule 42"), "{s}");
     let (x, y) = t.get_cursor_position().map(|p| (p.x, p.y)).unwrap();
     assert_eq!((x, y), (15, 29), "cursor after the typed text");
@@ -371,4 +376,333 @@ fn both_families_show_as_a_breakdown_in_the_row_and_every_address_in_the_detail(
         s.contains("x IPv6 fd00:6d36::3 TCP connect timed out after 3.0 s"),
         "{s}"
     );
+}
+
+// ---- The screen for the job (issue 14): whole screens at four sizes -----------------
+
+/// The four situations of the issue, by name.
+fn situations() -> Vec<(&'static str, crate::engine::Snapshot)> {
+    vec![
+        ("lab_healthy", fixtures::lab_healthy()),
+        ("lab_refused_late", fixtures::lab_refused_late()),
+        ("lab_intercepted", fixtures::lab_intercepted()),
+        ("catalog_315", fixtures::big_catalog()),
+    ]
+}
+
+const SIZES: [(u16, u16); 4] = [(80, 24), (100, 30), (120, 40), (200, 60)];
+
+#[test]
+fn whole_screen_at_four_sizes_for_each_situation() {
+    for (name, snapshot) in situations() {
+        let app = fixtures::app(snapshot, Theme::monochrome());
+        for (w, h) in SIZES {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(&app, w, h));
+        }
+    }
+}
+
+/// Endpoint rows on screen: lines that start with a light and carry a latency column.
+fn endpoint_rows(s: &str) -> usize {
+    s.lines()
+        .filter(|l| {
+            let Some(rest) = l.trim_start().strip_prefix('│') else {
+                return false;
+            };
+            rest.starts_with(['+', 'x', '!', '-']) && rest.contains(" ms ")
+        })
+        .count()
+}
+
+/// The first words of a step, as far as they fit on one line of the panel.
+fn step_start(step: &str) -> String {
+    step.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn at_80x24_a_late_failure_and_the_first_step_show_with_no_key_pressed() {
+    for snapshot in [fixtures::lab_refused_late(), fixtures::big_catalog()] {
+        let app = fixtures::app(snapshot, Theme::monochrome());
+        let s = screen(&app, 80, 24);
+        let failing: Vec<&str> = app
+            .snapshot
+            .checks
+            .iter()
+            .filter(|c| c.status == crate::model::Status::Fail)
+            .map(|c| super::words::check_name(&c.id))
+            .collect();
+        assert_eq!(failing.len(), 1);
+        assert!(
+            s.lines()
+                .any(|l| l.contains(&format!("│x {}", &failing[0][..30]))),
+            "the failing row: {s}"
+        );
+        let step = app.snapshot.findings[0].remediation().steps[0];
+        assert!(
+            s.contains(&format!(" 1. {}", step_start(step))),
+            "first step {step:?}: {s}"
+        );
+        assert!(s.contains("Top finding"), "{s}");
+    }
+}
+
+#[test]
+fn healthy_lab_shows_ten_endpoints_at_80x24_and_all_twenty_at_120x40() {
+    let app = fixtures::app(fixtures::lab_healthy(), Theme::monochrome());
+    let small = screen(&app, 80, 24);
+    assert!(
+        endpoint_rows(&small) >= 10,
+        "{} rows: {small}",
+        endpoint_rows(&small)
+    );
+    let big = screen(&app, 120, 40);
+    assert_eq!(endpoint_rows(&big), 20, "{big}");
+}
+
+#[test]
+fn a_pane_of_skipped_checks_is_one_line_that_says_why() {
+    let app = fixtures::app(fixtures::lab_healthy(), Theme::monochrome());
+    let s = screen(&app, 120, 40);
+    let host = crate::checks::host::CHECKS;
+    let windows = host
+        .iter()
+        .filter(|h| h.os == crate::checks::host::HostOs::Windows)
+        .count();
+    let line = format!(
+        "- This machine: {} checks skipped on Linux ({windows} Windows-only, {} macOS-only)",
+        host.len(),
+        host.len() - windows
+    );
+    assert!(s.contains(&line), "{line}: {s}");
+    assert!(!s.contains("host:os-version"), "{s}");
+    // Selecting one of its checks opens the pane again.
+    let mut app = app;
+    keys(&mut app, &[KeyCode::End]);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("mac-office-location"), "{s}");
+}
+
+#[test]
+fn failing_rows_sort_first_and_the_rest_keep_catalog_order() {
+    let app = fixtures::app(fixtures::lab_refused_late(), Theme::monochrome());
+    let rows: Vec<&str> = app
+        .pane_rows(crate::tui::app::Pane::Endpoints)
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    let catalog: Vec<String> = crate::catalog::Catalog::builtin()
+        .endpoints
+        .iter()
+        .map(|e| e.check_id())
+        .collect();
+    assert_eq!(rows[0], catalog.last().unwrap());
+    assert_eq!(
+        rows[1..],
+        catalog[..catalog.len() - 1]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()[..]
+    );
+}
+
+#[test]
+fn the_panel_leads_with_steps_then_numbered_commands_then_condensed_affects() {
+    let app = fixtures::app(fixtures::lab_intercepted(), Theme::monochrome());
+    let s = screen(&app, 100, 70);
+    let at = |needle: &str| {
+        s.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing: {s}"))
+    };
+    let first_step = at(" 1. ");
+    let commands = at("Commands (press the digit to copy):");
+    let affects = at("Affects: ");
+    assert!(first_step < commands && commands < affects, "{s}");
+    assert!(s.contains(" [1] "), "{s}");
+    let https = app.snapshot.checks.iter().filter(|c| c.tls.is_some()).count();
+    assert!(
+        s.contains(&format!("and {} more", https - 1)),
+        "affects condensed: {s}"
+    );
+}
+
+#[test]
+fn a_digit_copies_that_command_for_the_terminal_and_says_so() {
+    let mut app = fixtures::app(fixtures::lab_refused_late(), Theme::monochrome());
+    let commands = app.panel_commands();
+    assert!(!commands.is_empty(), "the top finding's entry has commands");
+    if cfg!(unix) {
+        let first_other = commands
+            .iter()
+            .position(|c| c.shell != crate::diagnosis::remediation::Shell::Sh);
+        let last_sh = commands
+            .iter()
+            .rposition(|c| c.shell == crate::diagnosis::remediation::Shell::Sh);
+        if let (Some(o), Some(s)) = (first_other, last_sh) {
+            assert!(s < o, "sh commands first on this OS");
+        }
+    }
+    let expected = commands[0].text.to_string();
+    keys(&mut app, &[KeyCode::Char('1')]);
+    assert_eq!(app.take_clipboard().as_deref(), Some(expected.as_str()));
+    assert!(app.status_line().unwrap().text.starts_with("Copied command 1"));
+    keys(&mut app, &[KeyCode::Char('9')]);
+    assert_eq!(app.take_clipboard(), None);
+    assert!(app.status_line().unwrap().text.starts_with("No command 9"));
+
+    let mut healthy = fixtures::app(fixtures::lab_healthy(), Theme::monochrome());
+    keys(&mut healthy, &[KeyCode::Char('1')]);
+    assert_eq!(healthy.take_clipboard(), None);
+}
+
+#[test]
+fn extreme_sizes_never_panic() {
+    for (_, snapshot) in situations() {
+        let app = fixtures::app(snapshot, Theme::default());
+        for (w, h) in [
+            (20, 5),
+            (300, 100),
+            (1, 1),
+            (60, 16),
+            (139, 16),
+            (140, 16),
+            (80, 17),
+        ] {
+            screen(&app, w, h);
+        }
+    }
+}
+
+#[test]
+fn slash_searches_the_big_catalog_as_you_type_enter_keeps_esc_clears() {
+    let mut app = fixtures::app(fixtures::big_catalog(), Theme::monochrome());
+    keys(&mut app, &[KeyCode::Char('/')]);
+    let typed: Vec<KeyCode> = "SKYPE-2".chars().map(KeyCode::Char).collect();
+    keys(&mut app, &typed);
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("Search: SKYPE-2"), "{s}");
+    // skype hosts are every 4th of 295 made-up ones, numbered i % 4 == 2: 202..=294 start
+    // with "skype-2".
+    let expected = app
+        .snapshot
+        .checks
+        .iter()
+        .filter(|c| c.id.contains("skype-2"))
+        .count();
+    assert!(expected > 5);
+    assert!(s.contains(&format!("[/skype-2: {expected} of 315]")), "{s}");
+    assert!(!s.contains("officecdn.microsoft.com"), "{s}");
+    keys(&mut app, &[KeyCode::Enter]);
+    assert_eq!(app.search.as_deref(), Some("skype-2"));
+    assert_eq!(app.search_input, None);
+    assert_eq!(app.visible_checks().len(), expected);
+    // Status words match too: "fail" finds the one refused endpoint.
+    keys(&mut app, &[KeyCode::Char('/')]);
+    keys(&mut app, &[KeyCode::Backspace; 7]);
+    keys(&mut app, &"fail".chars().map(KeyCode::Char).collect::<Vec<_>>());
+    assert_eq!(app.visible_checks().len(), 1, "{:?}", app.search);
+    keys(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.search, None);
+    assert_eq!(app.visible_checks().len(), app.snapshot.checks.len());
+}
+
+#[test]
+fn scrolling_a_315_row_catalog_keeps_the_selection_on_screen() {
+    let mut app = fixtures::app(fixtures::big_catalog(), Theme::monochrome());
+    for code in [KeyCode::Down, KeyCode::PageDown, KeyCode::PageDown, KeyCode::Down] {
+        keys(&mut app, &[code]);
+        let s = screen(&app, 80, 24);
+        let name = super::words::check_name(app.selected.as_deref().unwrap()).to_string();
+        assert!(s.contains(&name[..20.min(name.len())]), "{name} off screen: {s}");
+    }
+    keys(&mut app, &[KeyCode::End]);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("mac-office-location"), "the last check: {s}");
+}
+
+#[test]
+fn history_is_a_latency_sparkline_with_loss_and_jitter_when_wide_and_ascii_in_monochrome() {
+    use crate::engine::HistoryPoint;
+    use crate::model::Status;
+    let mut snapshot = fixtures::lab_healthy();
+    let id = "endpoint:officecdn.microsoft.com".to_string();
+    // 8 passes, one per step of the scale, then 2 failures: loss 20 %, jitter
+    // (20+30+60+130+250+500+1000)/7 = 284 ms.
+    let mut points: std::collections::VecDeque<HistoryPoint> =
+        [10.0, 30.0, 60.0, 120.0, 250.0, 500.0, 1000.0, 2000.0]
+            .into_iter()
+            .map(|ms| HistoryPoint {
+                status: Status::Pass,
+                ms,
+            })
+            .collect();
+    points.extend(
+        [HistoryPoint {
+            status: Status::Fail,
+            ms: 3000.0,
+        }; 2],
+    );
+    snapshot.history.insert(id, points);
+    let app = fixtures::app(snapshot.clone(), Theme::default());
+    let s = screen(&app, 200, 60);
+    let row = s
+        .lines()
+        .find(|l| l.contains("│+ officecdn.microsoft.com"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("▁▂▃▄▅▆▇█xx"), "{row}");
+    assert!(s.contains(" Loss  Jitter"), "{s}");
+    assert!(row.contains("20%") && row.contains("284 ms"), "{row}");
+    // Narrow: no loss or jitter column.
+    assert!(!screen(&app, 100, 30).contains("Jitter"));
+    // Monochrome keeps ASCII shapes.
+    let mono = fixtures::app(snapshot, Theme::monochrome());
+    let s = screen(&mono, 200, 60);
+    let row = s
+        .lines()
+        .find(|l| l.contains("│+ officecdn.microsoft.com"))
+        .unwrap();
+    assert!(row.contains("++++++++xx"), "{row}");
+    assert!(!s.contains('█'), "{s}");
+}
+
+#[test]
+fn g_groups_a_big_catalog_with_lights_and_counts_folding_healthy_groups_then_opens_them() {
+    use crate::tui::app::Grouping;
+    let mut app = fixtures::app(fixtures::big_catalog(), Theme::monochrome());
+    keys(&mut app, &[KeyCode::Char('g')]);
+    assert_eq!(app.grouping, Grouping::Folded);
+    let s = screen(&app, 120, 40);
+    let groups = app.endpoint_groups();
+    // The refused endpoint (number 280, an Exchange one) puts its group first; folded,
+    // each group is its header and only its problems.
+    assert_eq!(groups[0].name, "Exchange");
+    assert_eq!(groups[0].counts, [1, 0, 73, 0]);
+    assert_eq!((groups[0].rows.len(), groups[0].folded), (1, 73));
+    assert!(
+        groups[1..].iter().all(|g| g.rows.is_empty() && g.folded > 0),
+        "{groups:?}"
+    );
+    assert!(
+        s.contains("│x > Exchange  x 1 fail + 73 pass  (73 folded)"),
+        "{s}"
+    );
+    assert!(s.contains("│x exchange-280.svc.example.microsoft.com"), "{s}");
+    assert!(s.contains("│+ > SharePoint  + 74 pass  (74 folded)"), "{s}");
+    assert!(
+        s.contains("│+ > Sign-in  + "),
+        "built-in endpoints group by purpose: {s}"
+    );
+    assert_eq!(
+        app.visible_checks().len(),
+        1 + 8 + 16,
+        "the problem + network + host"
+    );
+    // Again: every group open; again: no groups.
+    keys(&mut app, &[KeyCode::Char('g')]);
+    assert_eq!(app.visible_checks().len(), 315 + 8 + 16);
+    assert!(app.endpoint_groups().iter().all(|g| g.folded == 0));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("│x v Exchange  x 1 fail + 73 pass"), "{s}");
+    keys(&mut app, &[KeyCode::Char('g')]);
+    assert_eq!(app.grouping, Grouping::Off);
+    assert!(!screen(&app, 120, 40).contains("v Exchange"));
 }
