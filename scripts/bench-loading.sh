@@ -17,7 +17,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 gen_toml() { # N FILE
-  awk -v n="$1" 'BEGIN { print "merge = \"append\""; for (i = 0; i < n; i++) printf "\n[[endpoint]]\nhost = \"h%d.bench.example\"\npath = \"/p%d\"\ncategory = \"Allow\"\nrequired = false\n", i, i }' > "$2"
+  awk -v n="$1" 'BEGIN { print "merge = \"extend\""; for (i = 0; i < n; i++) printf "\n[[endpoint]]\nhost = \"h%d.bench.example\"\npath = \"/p%d\"\ncategory = \"Allow\"\nrequired = false\n", i, i }' > "$2"
 }
 gen_json() { # N FILE: N sets of 2 URLs each, so 2N entries
   awk -v n="$1" 'BEGIN { print "["; for (i = 1; i <= n; i++) printf "  {\"id\": %d, \"serviceArea\": \"Common\", \"urls\": [\"a%d.bench.example\", \"*.b%d.bench.example\"], \"tcpPorts\": \"80,443\", \"category\": \"Allow\", \"required\": true}%s\n", i, i, i, (i < n ? "," : ""); print "]" }' > "$2"
