@@ -90,10 +90,12 @@ impl Horde {
                         if closed_by_server(stream) {
                             *conn = None;
                             d.fetch_add(1, Ordering::SeqCst);
-                        } else if trickle && i % 2 == 1 && *sent < head.len() {
-                            if stream.write(&head[*sent..*sent + 1]).is_ok() {
-                                *sent += 1;
-                            }
+                        } else if trickle
+                            && i % 2 == 1
+                            && *sent < head.len()
+                            && stream.write(&head[*sent..*sent + 1]).is_ok()
+                        {
+                            *sent += 1;
                         }
                     }
                     if conn.is_none() {
