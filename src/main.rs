@@ -501,19 +501,22 @@ fn unless_signalled(status: ExitCode) -> ExitCode {
 /// so the terminal is restored (SIGQUIT's default, a core dump, would leave the alternate
 /// screen and a hidden cursor). In the TUI, Ctrl-C arrives as a key in raw mode and is a
 /// plain quit; these are signals sent by other processes.
+///
+/// The handlers are installed before this returns (not in the spawned task, which may run
+/// only after the ready line): a signal right after start must not kill the process.
 fn spawn_signal_watch(flag: Arc<AtomicBool>) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut hup), Ok(mut int), Ok(mut quit)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::quit()),
-            ) else {
-                return;
-            };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup), Ok(mut int), Ok(mut quit)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::quit()),
+        ) else {
+            return;
+        };
+        tokio::spawn(async move {
             // The numbers are the same on every Unix (POSIX fixes these four).
             let number = tokio::select! {
                 _ = term.recv() => 15,
@@ -522,12 +525,13 @@ fn spawn_signal_watch(flag: Arc<AtomicBool>) {
                 _ = quit.recv() => 3,
             };
             ENDED_BY.store(number, Ordering::SeqCst);
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            ENDED_BY.store(2, Ordering::SeqCst);
-        }
+            flag.store(true, Ordering::SeqCst);
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        ENDED_BY.store(2, Ordering::SeqCst);
         flag.store(true, Ordering::SeqCst);
     });
 }
