@@ -5,7 +5,7 @@
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,16 +59,13 @@ fn main() -> ExitCode {
     runtime.block_on(dispatch(cli))
 }
 
-/// `--log-file`: appends to the file (created if missing). Without it nothing is logged,
+/// `--log-file`: appends to the file (created if missing), rotated by size. Without it nothing is logged,
 /// so the TUI's screen is never written over.
 fn start_log(cli: &Cli) -> Result<(), String> {
     let Some(path) = &cli.log.log_file else {
         return Ok(());
     };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    let file = report::log_file::RotatingLog::open(path, cli.log.log_max_size)
         .map_err(|e| format!("--log-file {}: {e}", path.display()))?;
     let level = match cli.log.log_level {
         LogLevel::Error => tracing::Level::ERROR,
@@ -108,7 +105,24 @@ fn parse() -> Result<Cli, ExitCode> {
         return Ok(cli);
     }
     match config::load(cli.config.as_deref()) {
-        Ok(Some(file)) => config::apply(&mut cli, &matches, &file),
+        Ok(Some(file)) => {
+            // The config room cannot know the lab's scenarios: a `lab` name is checked
+            // here, and its error names the file and line like every other key's.
+            if let (Some(lab), Some(line)) = (&file.lab, file.lab_line) {
+                if let Err(e) = Scenario::resolve(lab) {
+                    let e = match e.file {
+                        Some(_) => e,
+                        None => m365mon::model::error::InputError::at(
+                            &file.path,
+                            line,
+                            format!("lab: {}", e.message),
+                        ),
+                    };
+                    return Err(fail(e));
+                }
+            }
+            config::apply(&mut cli, &matches, &file)
+        }
         Ok(None) => {}
         Err(e) => return Err(fail(e)),
     }
@@ -434,7 +448,11 @@ async fn live(args: &LiveArgs) -> ExitCode {
     let metrics = match args.metrics.metrics_listen {
         None => None,
         Some(listen) => {
-            let (access, generated) = match exporter::auth::access_for(&listen, args.token.token.clone()) {
+            let token = match args.token.resolve() {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            let (access, generated) = match exporter::auth::access_for(&listen, token) {
                 Ok(a) => a,
                 Err(e) => return fail(format!("--metrics-listen: {e}")),
             };
@@ -461,7 +479,7 @@ async fn live(args: &LiveArgs) -> ExitCode {
     }
     polling.stop().await;
     match result {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(())) => unless_signalled(ExitCode::SUCCESS),
         Ok(Err(e)) => fail(format!("{e:#}")),
         // The panic hook has restored the terminal and printed the message; go on
         // unwinding so the process ends with Rust's panic status (101), not "could not run".
@@ -470,30 +488,54 @@ async fn live(args: &LiveArgs) -> ExitCode {
     }
 }
 
-/// SIGTERM and SIGHUP (an SSH session dropping) end the monitor cleanly, so the terminal
-/// is restored. Ctrl-C arrives as a key in raw mode and is handled by the TUI.
+/// The signal that ended the command, 0 for none: the exit status is then 128 + its
+/// number, as a shell reports a process killed by it, so scripts and service managers can
+/// tell an interrupted run from a finished one.
+static ENDED_BY: AtomicI32 = AtomicI32::new(0);
+
+/// `status`, or 128 + the signal's number when a signal ended the command.
+fn unless_signalled(status: ExitCode) -> ExitCode {
+    match ENDED_BY.load(Ordering::SeqCst) {
+        0 => status,
+        n => ExitCode::from(128 + n as u8),
+    }
+}
+
+/// SIGTERM, SIGHUP (an SSH session dropping), SIGINT and SIGQUIT end the command cleanly,
+/// so the terminal is restored (SIGQUIT's default, a core dump, would leave the alternate
+/// screen and a hidden cursor). In the TUI, Ctrl-C arrives as a key in raw mode and is a
+/// plain quit; these are signals sent by other processes.
+///
+/// The handlers are installed before this returns (not in the spawned task, which may run
+/// only after the ready line): a signal right after start must not kill the process.
 fn spawn_signal_watch(flag: Arc<AtomicBool>) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-                signal(SignalKind::interrupt()),
-            ) else {
-                return;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup), Ok(mut int), Ok(mut quit)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::quit()),
+        ) else {
+            return;
+        };
+        tokio::spawn(async move {
+            // The numbers are the same on every Unix (POSIX fixes these four).
+            let number = tokio::select! {
+                _ = term.recv() => 15,
+                _ = hup.recv() => 1,
+                _ = int.recv() => 2,
+                _ = quit.recv() => 3,
             };
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = hup.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+            ENDED_BY.store(number, Ordering::SeqCst);
+            flag.store(true, Ordering::SeqCst);
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        ENDED_BY.store(2, Ordering::SeqCst);
         flag.store(true, Ordering::SeqCst);
     });
 }
@@ -544,6 +586,10 @@ async fn serve(
     redact: &RedactArgs,
     listen: std::net::SocketAddr,
 ) -> ExitCode {
+    let token = match token.resolve() {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     let polling = match Polling::start(target, poll).await {
         Ok(p) => p,
         Err(code) => return code,
@@ -556,10 +602,10 @@ async fn serve(
     } else {
         mon.handle.clone()
     };
-    let result = exporter::serve(handle, listen, token.token.clone(), wait_for(stop)).await;
+    let result = exporter::serve(handle, listen, token, wait_for(stop)).await;
     polling.stop().await;
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => unless_signalled(ExitCode::SUCCESS),
         Err(e) => fail(e),
     }
 }
@@ -576,11 +622,15 @@ async fn attach(
         Ok(t) => t,
         Err(e) => return fail(e),
     };
+    let token = match token.resolve() {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     if !tui::stdout_is_terminal() {
         return fail("standard output is not a terminal, so the monitor cannot open here. To read the remote state as JSON: curl URL/api/state");
     }
     let interval = Duration::from_secs_f64(poll.interval.min(5.0));
-    let remote = match remote::attach(url, token.token.clone(), interval).await {
+    let remote = match remote::attach(url, token, interval).await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -595,7 +645,7 @@ async fn attach(
     let result = tokio::task::spawn_blocking(move || tui::run_with_shutdown(handle, opts, shutdown)).await;
     remote.task.abort();
     match result {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(())) => unless_signalled(ExitCode::SUCCESS),
         Ok(Err(e)) => fail(format!("{e:#}")),
         // The panic hook has restored the terminal and printed the message; go on
         // unwinding so the process ends with Rust's panic status (101), not "could not run".
@@ -625,7 +675,7 @@ async fn watch(target: &TargetArgs, poll: &PollArgs, redact: &RedactArgs, jsonl:
     let result = stream::watch(handle, std::io::stdout(), format, wait_for(stop)).await;
     polling.stop().await;
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => unless_signalled(ExitCode::SUCCESS),
         Err(e) => fail(format!("cannot write to standard output: {e}")),
     }
 }

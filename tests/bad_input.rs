@@ -56,6 +56,28 @@ fn cases() -> Vec<(Vec<String>, String)> {
             format!("{}:3: ", f("ms-bad-ports.json")),
         ),
         (
+            vec![
+                "endpoints".into(),
+                "--ms-endpoints".into(),
+                f("ms-zero-port.json"),
+            ],
+            format!(
+                "{}:3: endpoint set 2: tcpPorts \"0\": 0 is not a port",
+                f("ms-zero-port.json")
+            ),
+        ),
+        (
+            vec![
+                "endpoints".into(),
+                "--ms-endpoints".into(),
+                f("ms-port-out-of-range.json"),
+            ],
+            format!(
+                "{}:2: endpoint set 1: tcpPorts \"443,70000\": \"70000\" is not a port",
+                f("ms-port-out-of-range.json")
+            ),
+        ),
+        (
             vec!["endpoints".into(), "--ms-endpoints".into(), f("ms-syntax.json")],
             format!("{}:3: ", f("ms-syntax.json")),
         ),
@@ -145,4 +167,76 @@ fn live_monitor_refuses_a_non_terminal() {
 fn help_and_version_are_not_errors() {
     assert_eq!(run(&["--help"]).0, 0);
     assert_eq!(run(&["--version"]).0, 0);
+}
+
+/// `--ca-file` is read before anything starts, in lab mode too: missing, not PEM, or PEM
+/// without a certificate, each names the file.
+#[test]
+fn a_bad_ca_file_stops_every_mode_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(
+        &garbage,
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all!!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let no_cert = dir.path().join("key-only.pem");
+    std::fs::write(&no_cert, "just some text, no PEM block\n").unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (file, why) in [
+        (&missing, "cannot read certificate file"),
+        (&garbage, "not a PEM certificate file"),
+        (&no_cert, "no certificate in the file"),
+    ] {
+        let f = file.to_str().unwrap();
+        for args in [
+            vec!["check", "--lab", "healthy", "--timeout", "1", "--ca-file", f],
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--lab",
+                "healthy",
+                "--ca-file",
+                f,
+            ],
+            vec!["watch", "--lab", "healthy", "--ca-file", f],
+        ] {
+            let (code, stderr) = run(&args);
+            assert_eq!(code, 3, "{args:?}: {stderr}");
+            assert!(stderr.contains(&format!("{f}: {why}")), "{args:?}: {stderr}");
+        }
+    }
+}
+
+/// A scenario name in the configuration file is checked by the lab, but the error still
+/// names the file and the line.
+#[test]
+fn an_unknown_lab_in_the_config_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "# monitor a lab\ninterval = 5\nlab = \"unknown\"\n").unwrap();
+    let c = config.to_str().unwrap();
+    for args in [vec!["--config", c, "check"], vec!["--config", c, "endpoints"]] {
+        let (code, stderr) = run(&args);
+        assert_eq!(code, 3, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{c}:3: lab: unknown scenario \"unknown\"")),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// Windows tools save JSON with a UTF-8 byte order mark; Microsoft's list saved that way
+/// loads.
+#[test]
+fn microsoft_json_with_a_byte_order_mark_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("o365.json");
+    let json = "[\n  {\"id\": 7, \"urls\": [\"bom.example.com\"], \"tcpPorts\": \"443\", \"category\": \"Allow\", \"required\": true}\n]\n";
+    std::fs::write(&file, format!("\u{feff}{json}")).unwrap();
+    let (code, stdout, stderr) =
+        bin::run(Command::new(bin::BIN).args(["endpoints", "--ms-endpoints", file.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("https://bom.example.com/"), "{stdout}");
 }

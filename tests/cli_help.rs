@@ -26,12 +26,19 @@ const PROBE: &[&str] = &[
 const POLL: &[&str] = &["interval"];
 const DISPLAY: &[&str] = &["theme", "export-dir"];
 const METRICS: &[&str] = &["metrics-listen"];
-const TOKEN: &[&str] = &["token"];
+const TOKEN: &[&str] = &["token", "token-file"];
 const REPORT: &[&str] = &["format", "quiet"];
 const REDACT: &[&str] = &["redact"];
 const LIST: &[&str] = &["format"];
 /// Every command's: the configuration file, the log, help and version.
-const GLOBAL: &[&str] = &["config", "log-file", "log-level", "help", "version"];
+const GLOBAL: &[&str] = &[
+    "config",
+    "log-file",
+    "log-max-size",
+    "log-level",
+    "help",
+    "version",
+];
 
 /// Options, by their long names.
 type Options = &'static [&'static str];

@@ -108,3 +108,72 @@ fn a_short_token_stops_serve_with_the_reason() {
         assert!(all.contains("at least 16"), "{args:?} {env:?}: {all}");
     }
 }
+
+/// A token file in a fresh folder.
+fn token_file(content: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token");
+    std::fs::write(&path, content).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn serve_reads_its_token_from_a_file_kept_out_of_the_process_list() {
+    let (_dir, path) = token_file(&format!("{TOKEN}\n"));
+    let path = path.to_str().unwrap();
+    let args = [&LAB[..], &["--token-file", path]].concat();
+    // The file wins over the variable.
+    let served = Served::start(&args, &[("M365MON_TOKEN", OTHER)]);
+    assert_only(&served, TOKEN, OTHER, "--token-file");
+    #[cfg(target_os = "linux")]
+    {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", served.pid())).unwrap();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        assert!(cmdline.contains("--token-file"), "{cmdline}");
+        assert!(
+            !cmdline.contains(TOKEN),
+            "the token is in the process list: {cmdline}"
+        );
+    }
+    drop(served);
+    // And from M365MON_TOKEN_FILE.
+    let served = Served::start(&LAB, &[("M365MON_TOKEN_FILE", path)]);
+    assert_only(&served, TOKEN, OTHER, "M365MON_TOKEN_FILE");
+}
+
+#[test]
+fn a_bad_token_file_stops_serve_and_attach_naming_the_file() {
+    let (_d1, empty) = token_file("\n \n");
+    let (_d2, two) = token_file(&format!("{TOKEN}\n{OTHER}\n"));
+    let (_d3, short) = token_file("short\n");
+    let missing = empty.with_file_name("missing");
+    let cases = [
+        (&missing, "file not found", ""),
+        (&empty, "the token file is empty", ""),
+        (&two, "on one line", ":2:"),
+        (&short, "at least 16", ""),
+    ];
+    for (file, why, line) in cases {
+        let f = file.to_str().unwrap();
+        for words in [
+            &["serve", "--listen", "127.0.0.1:0", "--lab", "healthy"][..],
+            &["attach", "http://127.0.0.1:9"][..],
+        ] {
+            if words[0] == "attach" && why.contains("16") {
+                continue; // attach sends what it is given; the server judges it.
+            }
+            let mut cmd = command(words);
+            cmd.args(["--token-file", f]).env_remove("M365MON_TOKEN");
+            let out = output(&mut cmd);
+            let all = text(&out);
+            assert_eq!(code(&out), 3, "{words:?} {f}: {all}");
+            assert!(all.contains(why), "{words:?} {f}: {all}");
+            if why != "at least 16" {
+                assert!(
+                    all.contains(&format!("{f}{line}")),
+                    "{words:?}: the file is named: {all}"
+                );
+            }
+        }
+    }
+}

@@ -190,17 +190,21 @@ fn fault_turns_the_light_keys_work_and_quit_restores_the_terminal() {
     );
 }
 
+/// Signals from other processes (a service manager, an SSH server, `kill`) end the monitor
+/// with the terminal given back and the conventional status 128 + n. SIGQUIT too: by
+/// default it would dump core and leave the alternate screen and a hidden cursor.
 #[test]
-fn sigterm_and_sighup_restore_the_terminal() {
+fn signals_restore_the_terminal_and_exit_128_plus_n() {
     if !have_tmux() {
-        return skip::because("sigterm_and_sighup_restore_the_terminal", TMUX_MISSING);
+        return skip::because("signals_restore_the_terminal_and_exit_128_plus_n", TMUX_MISSING);
     }
-    for signal in ["TERM", "HUP"] {
+    for (signal, status) in [("TERM", 143), ("HUP", 129), ("INT", 130), ("QUIT", 131)] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
         let bin = BIN;
+        // `exec` in the foreground: a background job of a script ignores SIGINT and SIGQUIT.
         let cmd = format!(
-            "stty -g > {d}/before; {bin} --lab healthy --interval 1 & echo $! > {d}/pid; wait $!; stty -g > {d}/after; sleep 60"
+            "stty -g > {d}/before; sh -c 'echo $$ > {d}/pid; exec \"$0\" --lab healthy --interval 1' {bin}; echo $? > {d}/status; stty -g > {d}/after; sleep 60"
         );
         let tmux = Tmux::start(&format!("sig{signal}"), 100, 30, &cmd);
         tmux.wait_for("the monitor", Duration::from_secs(15), |s| {
@@ -222,14 +226,23 @@ fn sigterm_and_sighup_restore_the_terminal() {
             std::thread::sleep(Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_millis(100));
-        let before = std::fs::read_to_string(dir.path().join("before")).unwrap();
-        let after = std::fs::read_to_string(dir.path().join("after")).unwrap();
-        assert_eq!(before, after, "SIG{signal}: terminal modes restored");
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert_eq!(
-            tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(),
-            "0",
-            "SIG{signal}"
+            read("status").trim(),
+            status.to_string(),
+            "SIG{signal}: exit status"
         );
+        assert_eq!(
+            read("before"),
+            read("after"),
+            "SIG{signal}: terminal modes restored"
+        );
+        assert_eq!(
+            tmux.format("#{alternate_on}"),
+            "0",
+            "SIG{signal}: alternate screen left"
+        );
+        assert_eq!(tmux.format("#{cursor_flag}"), "1", "SIG{signal}: cursor visible");
     }
 }
 

@@ -73,9 +73,11 @@ pub fn parse(path: &Path, text: &str) -> Result<EndpointFile, InputError> {
     }
     let mut endpoints = Vec::with_capacity(raw.endpoint.len());
     for spanned in raw.endpoint {
-        let line = line_of(text, spanned.span().start);
+        // The line is found only for an error: counting it for every entry made loading
+        // quadratic in the file's size.
+        let start = spanned.span().start;
         let r = spanned.into_inner();
-        let at = |msg: String| InputError::at(path, line, msg);
+        let at = |msg: String| InputError::at(path, line_of(text, start), msg);
         let host = r.host.trim().to_ascii_lowercase();
         validate_host(&host).map_err(at)?;
         let scheme = r.scheme.unwrap_or(Scheme::Https);

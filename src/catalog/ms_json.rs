@@ -49,6 +49,9 @@ pub fn load(path: &Path) -> Result<Vec<Endpoint>, InputError> {
 
 /// Parses web-service JSON; `path` is only used in error messages.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Endpoint>, InputError> {
+    // Files saved by Windows tools (PowerShell's `Out-File`, Notepad) start with a UTF-8
+    // byte order mark, which JSON does not allow; it is not part of the data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let sets: Vec<EndpointSet> = serde_json::from_str(text).map_err(|e| InputError::from_json(path, &e))?;
     if sets.is_empty() {
         return Err(InputError::file(
@@ -58,10 +61,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Endpoint>, InputError> {
     }
     let mut out = Vec::new();
     for set in sets {
-        let line = find_line(text, &format!("\"id\": {}", set.id))
-            .or_else(|| find_line(text, &format!("\"id\":{}", set.id)))
-            .unwrap_or(1);
-        let at = |msg: String| InputError::at(path, line, format!("endpoint set {}: {msg}", set.id));
+        // The set's line is searched for only when it has an error: searching it for every
+        // set made loading quadratic in the file's size.
+        let id = set.id;
+        let at = |msg: String| {
+            let line = find_line(text, &format!("\"id\": {id}"))
+                .or_else(|| find_line(text, &format!("\"id\":{id}")))
+                .unwrap_or(1);
+            InputError::at(path, line, format!("endpoint set {id}: {msg}"))
+        };
         if !CATEGORIES.contains(&set.category.as_str()) {
             return Err(at(format!(
                 "category {:?} is not one of Optimize, Allow, Default",
@@ -115,26 +123,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Endpoint>, InputError> {
 
 /// Parses `"80,443"` or `"3478-3481"` into a list of ports (ranges expanded up to 64).
 fn parse_ports(s: &str) -> Result<Vec<u16>, String> {
+    let port = |p: &str| match p.trim().parse::<u16>() {
+        Ok(0) => Err(format!("tcpPorts {s:?}: 0 is not a port (ports are 1-65535)")),
+        Ok(p) => Ok(p),
+        Err(_) => Err(format!(
+            "tcpPorts {s:?}: {:?} is not a port (ports are 1-65535)",
+            p.trim()
+        )),
+    };
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if let Some((a, b)) = part.split_once('-') {
-            let a: u16 = a
-                .trim()
-                .parse()
-                .map_err(|_| format!("tcpPorts {s:?}: {a:?} is not a port"))?;
-            let b: u16 = b
-                .trim()
-                .parse()
-                .map_err(|_| format!("tcpPorts {s:?}: {b:?} is not a port"))?;
+            let (a, b) = (port(a)?, port(b)?);
             if a > b || b - a > 1024 {
                 return Err(format!("tcpPorts {s:?}: bad range {part:?}"));
             }
             out.extend(a..=b);
         } else {
-            let p: u16 = part
-                .parse()
-                .map_err(|_| format!("tcpPorts {s:?}: {part:?} is not a port"))?;
-            out.push(p);
+            out.push(port(part)?);
         }
     }
     Ok(out)
@@ -162,6 +168,10 @@ mod tests {
         assert_eq!(parse_ports("80,443").unwrap(), vec![80, 443]);
         assert_eq!(parse_ports("3478-3481").unwrap(), vec![3478, 3479, 3480, 3481]);
         assert!(parse_ports("80,x").is_err());
+        for bad in ["0", "80,0", "0-10", "65536", "443,99999", "-1"] {
+            let e = parse_ports(bad).unwrap_err();
+            assert!(e.contains("1-65535"), "{bad}: {e}");
+        }
     }
 
     #[test]
@@ -187,6 +197,20 @@ mod tests {
         let e = parse(Path::new("x.json"), text).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("Fast"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_and_a_zero_port_is_refused_at_its_line() {
+        let text = "\u{feff}[\n {\"id\": 4, \"urls\": [\"a.com\"], \"tcpPorts\": \"443\", \"category\": \"Allow\", \"required\": true}\n]";
+        assert_eq!(parse(Path::new("x.json"), text).unwrap()[0].host, "a.com");
+        let text = "[\n {\"id\": 4, \"urls\": [\"a.com\"], \"category\": \"Allow\", \"required\": true},\n {\"id\": 5, \"urls\": [\"b.com\"], \"tcpPorts\": \"0\", \"category\": \"Allow\", \"required\": true}\n]";
+        let e = parse(Path::new("x.json"), text).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("x.json:3: endpoint set 5: tcpPorts \"0\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct ConfigFile {
     pub endpoints: Option<PathBuf>,
     pub ms_endpoints: Option<PathBuf>,
     pub lab: Option<String>,
+    /// The line of `lab`: a scenario name is checked where the scenarios are known (by
+    /// `main`, above the lab room), and its error must still name this line.
+    pub lab_line: Option<usize>,
     pub lab_connect: Option<PathBuf>,
     pub dns_server: Option<SocketAddr>,
     pub ca_files: Option<Vec<PathBuf>>,
@@ -222,6 +225,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, InputError> {
     }
     if let Some(v) = &raw.lab {
         file.lab = Some(cx.name_or_file("lab", v)?);
+        file.lab_line = Some(line_of(text, v.span().start));
     }
     if let Some(v) = &raw.theme {
         file.theme = Some(cx.name_or_file("theme", v)?);

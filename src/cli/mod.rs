@@ -33,6 +33,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::checks::Instance;
+use crate::model::error::{read_input, InputError};
 
 /// Live monitor that shows why Microsoft 365 Apps cannot sign in or activate.
 ///
@@ -204,9 +205,41 @@ pub struct MetricsArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
     /// Bearer token for `serve`, `--metrics-listen` and `attach` (at least 16 characters).
-    /// Without one, loopback is open and any other address gets a generated token.
+    /// Without one, loopback is open and any other address gets a generated token. Given
+    /// here it shows in the process list to every user of the machine: prefer
+    /// --token-file or M365MON_TOKEN
     #[arg(long, value_name = "TOKEN", env = "M365MON_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+
+    /// Read the bearer token from this file (one line), so it never shows in the process
+    /// list; wins over --token and M365MON_TOKEN
+    #[arg(long, value_name = "FILE", env = "M365MON_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl TokenArgs {
+    /// The token to use: the file's when one is named, else `--token` or `M365MON_TOKEN`.
+    /// (clap cannot tell a conflict on the command line from one with the variable, so
+    /// the file simply wins.) A token file that is missing, empty or has more than one line
+    /// is bad input naming the file.
+    pub fn resolve(&self) -> Result<Option<String>, InputError> {
+        let Some(path) = &self.token_file else {
+            return Ok(self.token.clone());
+        };
+        let text = read_input(path)?;
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let Some(token) = lines.next() else {
+            return Err(InputError::file(path, "the token file is empty"));
+        };
+        if lines.next().is_some() {
+            return Err(InputError::at(
+                path,
+                2,
+                "the token file must hold the token alone, on one line",
+            ));
+        }
+        Ok(Some(token.to_string()))
+    }
 }
 
 /// The log file: every command starts it, so these are global.
@@ -216,6 +249,11 @@ pub struct LogArgs {
     /// ever logged to the terminal
     #[arg(long, value_name = "FILE", global = true, env = "M365MON_LOG_FILE")]
     pub log_file: Option<PathBuf>,
+
+    /// Size at which --log-file is rotated (FILE.1, FILE.2 kept; older ones removed):
+    /// bytes, or a number with K, M or G
+    #[arg(long, value_name = "SIZE", default_value = "10M", global = true, env = "M365MON_LOG_MAX_SIZE", value_parser = crate::report::log_file::parse_size)]
+    pub log_max_size: u64,
 
     /// How much goes to --log-file
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = LogLevel::Info, global = true, env = "M365MON_LOG_LEVEL")]
@@ -623,7 +661,7 @@ impl Cli {
             inherit!(g, top.metrics, given; metrics_listen);
         }
         if let Some(g) = scope.token {
-            inherit!(g, top.token, given; token);
+            inherit!(g, top.token, given; token, token_file);
         }
         if let Some(g) = scope.redact {
             inherit!(g, top.redact, given; redact);

@@ -75,7 +75,9 @@ impl InputError {
     }
 }
 
-/// 1-based line number of a byte offset in `text`.
+/// 1-based line number of a byte offset in `text`. It reads `text` up to the offset, so
+/// call it for the one error being reported, never for every entry of a file (that made
+/// loading large files quadratic).
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
     text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1

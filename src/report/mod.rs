@@ -1,6 +1,7 @@
 //! Reports: the same snapshot rendered as text (a terminal), JSON (`m365mon.report/1`) or
 //! Markdown (a ticket). `check` prints one; the TUI's export writes Markdown and JSON.
 
+pub mod log_file;
 pub mod redact;
 pub mod stream;
 pub mod text;

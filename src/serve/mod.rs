@@ -11,18 +11,28 @@
 //!
 //! Beyond loopback every route but `/healthz` needs `Authorization: Bearer TOKEN`
 //! ([`auth`]).
+//!
+//! Anyone who can reach the listener can open connections, so no client may hold the
+//! exporter hostage: a connection has [`requests::HEAD_TIMEOUT`] to send its request head,
+//! the token is checked as soon as the head is read (a refused request closes the
+//! connection), one address holds at most [`MAX_PER_PEER`] connections and all of them
+//! together at most [`MAX_CONNECTIONS`]. When a new connection finds no room, the oldest
+//! connection still waiting for a request is closed to make it: a scraper sends its
+//! request at once, so it is never the one waiting longest, and slow or idle clients
+//! cannot lock it out.
 
 pub mod auth;
 pub mod metrics;
 pub mod requests;
 
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 pub use auth::{access_for, Access, TokenError};
@@ -32,8 +42,12 @@ use requests::{ReadError, Request, Response};
 
 /// The port `serve` listens on unless told otherwise (the blackbox exporter has 9115).
 pub const DEFAULT_PORT: u16 = 9365;
-/// Connections served at once; more wait in the kernel's backlog. Prometheus needs one.
-const MAX_CONNECTIONS: usize = 32;
+/// Connections held at once. Prometheus needs one or two; the rest is room for `attach`
+/// clients and for slow ones to be evicted from, well under the usual limit of 1024 open
+/// files.
+pub const MAX_CONNECTIONS: usize = 512;
+/// Connections one address may hold: a scraper or a NAT in front of a few needs far fewer.
+pub const MAX_PER_PEER: usize = 64;
 
 /// Why the exporter could not run.
 #[derive(Debug, thiserror::Error)]
@@ -68,37 +82,151 @@ impl Server {
     /// connections are then dropped.
     pub async fn run(self, handle: MonitorHandle, shutdown: impl Future<Output = ()>) {
         let access = Arc::new(self.access);
-        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let table = Arc::new(Mutex::new(Table::default()));
         let mut connections = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
-            let permit = tokio::select! {
-                _ = &mut shutdown => break,
-                p = permits.clone().acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-            };
             let accepted = tokio::select! {
                 _ = &mut shutdown => break,
                 a = self.listener.accept() => a,
             };
             // Reap finished connections so the set does not grow with every scrape.
             while connections.try_join_next().is_some() {}
-            let Ok((stream, _peer)) = accepted else {
-                // Out of file descriptors and the like: breathe, then accept again.
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let (stream, peer) = match accepted {
+                Ok(a) => a,
+                Err(_) => {
+                    // Out of file descriptors and the like: free one, breathe, accept again.
+                    lock(&table).evict(None);
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let Some(slot) = Table::admit(&table, peer.ip()) else {
+                // Every connection is busy answering: say so without waiting on the client.
+                let _ = stream.try_write(BUSY);
                 continue;
             };
             let _ = stream.set_nodelay(true);
             let handle = handle.clone();
             let access = Arc::clone(&access);
             connections.spawn(async move {
-                connection(stream, &handle, &access).await;
-                drop(permit);
+                connection(stream, &handle, &access, &slot).await;
             });
         }
         connections.abort_all();
+    }
+}
+
+/// The answer to a connection there is no room for (written without waiting).
+const BUSY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n";
+
+fn lock(table: &Mutex<Table>) -> std::sync::MutexGuard<'_, Table> {
+    table.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The open connections, oldest first, and how many each address holds.
+#[derive(Default)]
+struct Table {
+    next: u64,
+    open: BTreeMap<u64, Open>,
+    per_peer: HashMap<IpAddr, usize>,
+}
+
+struct Open {
+    peer: IpAddr,
+    /// Waiting for a request head (so it may be closed to make room).
+    waiting: bool,
+    close: Arc<Notify>,
+}
+
+impl Table {
+    /// Makes room for a connection from `peer` and registers it; `None` when there is no
+    /// room because every connection in the way is busy answering.
+    fn admit(table: &Arc<Mutex<Table>>, peer: IpAddr) -> Option<Slot> {
+        let mut t = lock(table);
+        if t.per_peer.get(&peer).copied().unwrap_or(0) >= MAX_PER_PEER && !t.evict(Some(peer)) {
+            return None;
+        }
+        if t.open.len() >= MAX_CONNECTIONS && !t.evict(None) {
+            return None;
+        }
+        let id = t.next;
+        t.next += 1;
+        let close = Arc::new(Notify::new());
+        t.open.insert(
+            id,
+            Open {
+                peer,
+                waiting: true,
+                close: Arc::clone(&close),
+            },
+        );
+        *t.per_peer.entry(peer).or_default() += 1;
+        Some(Slot {
+            table: Arc::clone(table),
+            id,
+            close,
+        })
+    }
+
+    /// Closes the oldest connection waiting for a request (of `peer`, or of anyone);
+    /// false when there is none.
+    fn evict(&mut self, peer: Option<IpAddr>) -> bool {
+        let victim = self
+            .open
+            .iter()
+            .find(|(_, o)| o.waiting && peer.is_none_or(|p| p == o.peer))
+            .map(|(&id, _)| id);
+        match victim {
+            Some(id) => {
+                if let Some(o) = self.remove(id) {
+                    o.close.notify_one();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Open> {
+        let o = self.open.remove(&id)?;
+        if let Some(n) = self.per_peer.get_mut(&o.peer) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_peer.remove(&o.peer);
+            }
+        }
+        Some(o)
+    }
+}
+
+/// A connection's place in the [`Table`], given back when the connection ends (or is
+/// dropped on shutdown).
+struct Slot {
+    table: Arc<Mutex<Table>>,
+    id: u64,
+    /// Notified when the connection is evicted to make room.
+    close: Arc<Notify>,
+}
+
+impl Slot {
+    /// Marks the connection as waiting for a request (evictable) or answering one. False
+    /// when it has already been evicted.
+    fn set_waiting(&self, waiting: bool) -> bool {
+        match lock(&self.table).open.get_mut(&self.id) {
+            Some(o) => {
+                o.waiting = waiting;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.table).remove(self.id);
     }
 }
 
@@ -138,10 +266,24 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     handle: &MonitorHandle,
     access: &Access,
+    slot: &Slot,
 ) {
     let mut buf = Vec::new();
+    let mut idle = None;
     loop {
-        let request = match requests::read_request(&mut stream, &mut buf).await {
+        if !slot.set_waiting(true) {
+            return;
+        }
+        let read = tokio::select! {
+            _ = slot.close.notified() => return,
+            r = requests::read_request(&mut stream, &mut buf, idle) => r,
+        };
+        // Answering: not to be evicted now (a refused slot means it just was).
+        if !slot.set_waiting(false) {
+            return;
+        }
+        idle = Some(requests::IDLE_TIMEOUT);
+        let request = match read {
             Ok(Some(r)) => r,
             Ok(None) | Err(ReadError::Gone) => return,
             Err(e) => {
@@ -157,10 +299,13 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let response = route(&request, access, || handle.snapshot());
         let head_only = request.method == "HEAD";
-        if requests::write_response(&mut stream, &response, head_only, request.keep_alive)
+        // A refused request ends the connection: a client without the token gets nothing
+        // more out of keeping it.
+        let keep_alive = request.keep_alive && response.status != 401;
+        if requests::write_response(&mut stream, &response, head_only, keep_alive)
             .await
             .is_err()
-            || !request.keep_alive
+            || !keep_alive
         {
             return;
         }

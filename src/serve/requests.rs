@@ -13,9 +13,15 @@ use crate::http::{self as wire, HeadError};
 
 /// Largest request head accepted; a scrape request is a few hundred bytes.
 pub const MAX_HEAD: usize = 16 * 1024;
-/// How long a client may take to send a request head (and how long an idle keep-alive
-/// connection is kept): bounds what a slow or silent client can hold.
-pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request head once it has started one (and, on a
+/// fresh connection, from the connect): a scraper sends its few hundred bytes at once, so
+/// anything slower is a client holding a connection open for nothing.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a keep-alive connection may sit silent between requests. Idle connections are
+/// also the first to be closed when the exporter runs out of room ([`super`]).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long writing one answer may take: a client that asks and never reads is dropped.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the routes need to know of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,36 +51,51 @@ pub enum ReadError {
 
 /// Reads one request head. `buf` carries bytes across requests of one connection
 /// (pipelining). `Ok(None)` when the client closed the connection between requests.
+///
+/// `idle` is how long to wait for the first byte of a head; the rest of the head must then
+/// follow within [`HEAD_TIMEOUT`]. A fresh connection passes `None`: the whole head, first
+/// byte included, within [`HEAD_TIMEOUT`] of the connect.
 pub async fn read_request<R: AsyncRead + Unpin>(
     stream: &mut R,
     buf: &mut Vec<u8>,
+    idle: Option<Duration>,
 ) -> Result<Option<Request>, ReadError> {
-    let read = async {
-        loop {
-            if !buf.is_empty() {
-                if let Some((request, used)) = parse(buf)? {
-                    buf.drain(..used);
-                    return Ok(Some(request));
-                }
+    let start = tokio::time::Instant::now();
+    // Deadline of the whole head; on keep-alive connections it starts with the first byte.
+    let mut deadline = idle.is_none().then(|| start + HEAD_TIMEOUT);
+    let first_byte_by = start + idle.unwrap_or(HEAD_TIMEOUT);
+    loop {
+        if !buf.is_empty() {
+            if let Some((request, used)) = parse(buf)? {
+                buf.drain(..used);
+                return Ok(Some(request));
             }
-            if buf.len() >= MAX_HEAD {
-                return Err(ReadError::TooLarge);
-            }
-            let mut chunk = [0u8; 4096];
-            let n = stream.read(&mut chunk).await.map_err(|_| ReadError::Gone)?;
-            if n == 0 {
-                return if buf.is_empty() {
-                    Ok(None)
-                } else {
-                    Err(ReadError::Gone)
-                };
-            }
-            buf.extend_from_slice(&chunk[..n]);
         }
-    };
-    tokio::time::timeout(HEAD_TIMEOUT, read)
-        .await
-        .map_err(|_| ReadError::Gone)?
+        if buf.len() >= MAX_HEAD {
+            return Err(ReadError::TooLarge);
+        }
+        let until = match deadline {
+            Some(d) => d,
+            None if buf.is_empty() => first_byte_by,
+            None => *deadline.insert(tokio::time::Instant::now() + HEAD_TIMEOUT),
+        };
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout_at(until, stream.read(&mut chunk))
+            .await
+            .map_err(|_| ReadError::Gone)?
+            .map_err(|_| ReadError::Gone)?;
+        if n == 0 {
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(ReadError::Gone)
+            };
+        }
+        if buf.is_empty() && deadline.is_none() {
+            deadline = Some(tokio::time::Instant::now() + HEAD_TIMEOUT);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }
 
 /// Parses a complete head at the start of `buf`: the request and the head's length.
@@ -154,13 +175,18 @@ pub async fn write_response<W: AsyncWrite + Unpin>(
         ),
     ];
     headers.extend(response.headers.iter().map(|(n, v)| (*n, v.clone())));
-    stream
-        .write_all(wire::response_head(response.status, &headers).as_bytes())
-        .await?;
-    if !head_only {
-        stream.write_all(&response.body).await?;
-    }
-    stream.flush().await
+    let write = async {
+        stream
+            .write_all(wire::response_head(response.status, &headers).as_bytes())
+            .await?;
+        if !head_only {
+            stream.write_all(&response.body).await?;
+        }
+        stream.flush().await
+    };
+    tokio::time::timeout(WRITE_TIMEOUT, write)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
 }
 
 #[cfg(test)]
@@ -172,7 +198,7 @@ mod tests {
         let mut buf = Vec::new();
         let mut out = Vec::new();
         loop {
-            let r = read_request(&mut stream, &mut buf).await;
+            let r = read_request(&mut stream, &mut buf, Some(IDLE_TIMEOUT)).await;
             let stop = !matches!(r, Ok(Some(_)));
             out.push(r);
             if stop {

@@ -77,6 +77,13 @@ impl Served {
     }
 }
 
+impl Served {
+    /// The process id of the running `m365mon serve`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
