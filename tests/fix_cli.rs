@@ -277,13 +277,7 @@ fn a_fix_is_refused_while_another_run_holds_the_backup_lock() {
     let p = Profile::new();
     let before = tree(&p.local);
     std::fs::create_dir_all(p.backups()).unwrap();
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(p.backups().join("m365mon-fix.lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = LockHolder::hold(&p.backups().join("m365mon-fix.lock"));
     let o = p.run(&["fix", "clear-token-broker-cache", "--allow-fixes", "--yes"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
@@ -292,7 +286,63 @@ fn a_fix_is_refused_while_another_run_holds_the_backup_lock() {
         text(&o)
     );
     assert_eq!(tree(&p.local), before, "nothing changed");
-    drop(lock);
+    lock.release();
     let o = p.run(&["fix", "clear-token-broker-cache", "--allow-fixes", "--yes"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// Another run holding the fix lock. On Unix the lock is held by a `flock` process of its
+/// own, not by this test process: an flock belongs to the open file, and a child that
+/// another test thread forks while this process holds the descriptor shares it until
+/// its exec, so a lock held here could outlive its release by the time a loaded machine
+/// takes to schedule that child (seen as a spurious "another fix is running").
+struct LockHolder {
+    #[cfg(unix)]
+    child: std::process::Child,
+    #[cfg(not(unix))]
+    file: std::fs::File,
+}
+
+impl LockHolder {
+    #[cfg(unix)]
+    fn hold(path: &Path) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new("flock")
+            .args(["--exclusive", "--no-fork"])
+            .arg(path)
+            .args(["sh", "-c", "echo held; exec sleep 600"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("flock (util-linux) runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "held", "flock took the lock");
+        LockHolder { child }
+    }
+
+    #[cfg(not(unix))]
+    fn hold(path: &Path) -> Self {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .unwrap();
+        file.lock().unwrap();
+        LockHolder { file }
+    }
+
+    /// Ends the other run; its lock is gone when this returns.
+    fn release(self) {
+        #[cfg(unix)]
+        {
+            let mut child = self.child;
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        #[cfg(not(unix))]
+        drop(self.file);
+    }
 }
