@@ -332,7 +332,7 @@ fn at_80x24_the_failing_host_and_the_first_step_show_with_no_keypress() {
     assert!(s.contains("Endpoints are blocked"), "{s}");
 
     // The first command, copied with its digit, arrives in tmux's buffer.
-    let first = m365mon::tui::app::commands_for_this_os(entry)[0].text;
+    let first = m365mon::tui::app::commands_in_order(entry, cfg!(windows))[0].text;
     tmux.keys(&["1"]);
     let start = Instant::now();
     loop {

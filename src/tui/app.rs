@@ -70,14 +70,14 @@ fn severity_rank(s: Status) -> u8 {
     }
 }
 
-/// A remediation's commands with those for the running OS first (PowerShell and cmd on
-/// Windows, sh elsewhere), each group in the entry's order.
-pub fn commands_for_this_os(r: &'static Remediation) -> Vec<&'static Command> {
+/// A remediation's commands with those for the running OS first (PowerShell and cmd when
+/// `windows_first`, sh otherwise), each group in the entry's order.
+pub fn commands_in_order(r: &'static Remediation, windows_first: bool) -> Vec<&'static Command> {
     let mut out: Vec<&'static Command> = r.commands.iter().collect();
     out.sort_by_key(|c| {
         let native = match c.shell {
-            Shell::Cmd | Shell::PowerShell => cfg!(windows),
-            Shell::Sh => !cfg!(windows),
+            Shell::Cmd | Shell::PowerShell => windows_first,
+            Shell::Sh => !windows_first,
         };
         u8::from(!native)
     });
@@ -208,6 +208,9 @@ pub struct App {
     pub theme_index: usize,
     /// Attach mode: no probe, pause or marker.
     pub read_only: bool,
+    /// Copyable commands for Windows (PowerShell, cmd) before those for sh: the OS the
+    /// monitor runs on, which snapshot tests fix so a screen reads the same on every OS.
+    pub windows_commands_first: bool,
     pub export_dir: PathBuf,
     /// `--redact`: `e` writes redacted reports.
     pub redact_exports: bool,
@@ -278,6 +281,7 @@ impl App {
             status_line: None,
             now: Utc::now(),
             time: LocalTime::System,
+            windows_commands_first: cfg!(windows),
             remediation_scroll: 0,
             detail_scroll: 0,
             help_scroll: 0,
@@ -439,7 +443,7 @@ impl App {
     /// the OS the monitor runs on first.
     pub fn panel_commands(&self) -> Vec<&'static Command> {
         self.panel_remediation()
-            .map(commands_for_this_os)
+            .map(|r| commands_in_order(r, self.windows_commands_first))
             .unwrap_or_default()
     }
 

@@ -77,10 +77,10 @@ fn content(app: &App, width: u16) -> (String, Doc, Option<usize>) {
                 Status::Fail | Status::Warn => {
                     check_line(&mut doc, theme, c);
                     let lead = if let Some(f) = s.finding_for(&c.id) {
-                        finding(&mut doc, theme, f)
+                        finding(&mut doc, app, f)
                     } else if let Some(r) = c.remediation.as_deref().and_then(remediation::get) {
                         let lead = steps(&mut doc, theme, r);
-                        rest(&mut doc, theme, r);
+                        rest(&mut doc, app, r);
                         lead
                     } else {
                         doc.para(
@@ -112,7 +112,7 @@ fn content(app: &App, width: u16) -> (String, Doc, Option<usize>) {
         }
         None => match s.findings.first() {
             Some(f) => {
-                let lead = finding(&mut doc, theme, f);
+                let lead = finding(&mut doc, app, f);
                 doc.blank();
                 doc.para(
                     vec![],
@@ -158,7 +158,8 @@ fn check_line(doc: &mut Doc, theme: &Theme, c: &CheckResult) {
 
 /// A finding, what to do first: its title, the entry's steps, then the rest. Returns the
 /// number of lines up to the end of the first step.
-fn finding(doc: &mut Doc, theme: &Theme, f: &Finding) -> usize {
+fn finding(doc: &mut Doc, app: &App, f: &Finding) -> usize {
+    let theme = app.theme();
     let mut lead = vec![glyphs::light(theme, f.severity), Span::raw(" ")];
     if f.root_cause {
         lead.push(Span::styled("[root cause] ", theme.accent()));
@@ -166,7 +167,7 @@ fn finding(doc: &mut Doc, theme: &Theme, f: &Finding) -> usize {
     doc.para(lead, &f.title, theme.title(), 2);
     let r = f.remediation();
     let first = steps(doc, theme, r);
-    commands(doc, theme, r);
+    commands(doc, app, r);
     let names: Vec<&str> = f.checks.iter().map(|c| words::check_name(c)).collect();
     doc.para(
         vec![Span::styled("Affects: ", theme.dim())],
@@ -223,8 +224,9 @@ fn steps(doc: &mut Doc, theme: &Theme, r: &Remediation) -> usize {
 }
 
 /// An entry without a finding: commands, its summary as the why, then the rest.
-fn rest(doc: &mut Doc, theme: &Theme, r: &'static Remediation) {
-    commands(doc, theme, r);
+fn rest(doc: &mut Doc, app: &App, r: &'static Remediation) {
+    let theme = app.theme();
+    commands(doc, app, r);
     doc.para(
         vec![Span::styled("Why: ", theme.dim())],
         r.summary,
@@ -235,8 +237,9 @@ fn rest(doc: &mut Doc, theme: &Theme, r: &'static Remediation) {
 }
 
 /// The commands to copy, the running OS's first, each with the digit that copies it.
-fn commands(doc: &mut Doc, theme: &Theme, r: &'static Remediation) {
-    let commands = crate::tui::app::commands_for_this_os(r);
+fn commands(doc: &mut Doc, app: &App, r: &'static Remediation) {
+    let theme = app.theme();
+    let commands = crate::tui::app::commands_in_order(r, app.windows_commands_first);
     if commands.is_empty() {
         return;
     }
