@@ -410,7 +410,7 @@ pub fn decode_chunked(mut data: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// Standard base64 with padding (for Basic credentials, RFC 7617).
+/// Standard base64 with padding (Basic credentials, RFC 7617; the TUI's OSC 52 copy).
 pub fn base64_encode(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);

@@ -5,9 +5,11 @@
 
 use std::io::{self, Write};
 
+use crate::http::base64_encode;
+
 /// The OSC 52 sequence that puts `text` on the clipboard (`c`).
 pub fn osc52(text: &str) -> String {
-    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+    format!("\x1b]52;c;{}\x07", base64_encode(text.as_bytes()))
 }
 
 /// Writes the sequence to the terminal the screen is drawn on.
@@ -15,24 +17,6 @@ pub fn copy_to_terminal(text: &str) -> io::Result<()> {
     let mut out = io::stdout();
     out.write_all(osc52(text).as_bytes())?;
     out.flush()
-}
-
-/// Standard base64 with padding: the few bytes of a command are not worth a crate.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -50,7 +34,7 @@ mod tests {
             ("fooba", "Zm9vYmE="),
             ("foobar", "Zm9vYmFy"),
         ] {
-            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+            assert_eq!(base64_encode(plain.as_bytes()), encoded, "{plain:?}");
         }
     }
 
